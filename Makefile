@@ -1,0 +1,52 @@
+# catalog-sync: `make test` and `make demo` work on a fresh clone (they bootstrap .venv themselves).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The Lambda runtime is python3.12: tests run on that same version. pyenv's `python3.12` shim fails
+# unless 3.12 is the active version, so fall back to pyenv's own 3.12 install.
+PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/bin/python3.12; do \
+	  "$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help venv test test-fast lint fmt demo bench chaos clean
+
+help:
+	@echo "make demo   - run the whole pipeline locally (moto + store simulators) and show what synced"
+	@echo "make test   - create .venv if needed and run the whole test suite"
+	@echo "make lint   - ruff, mypy, cfn-lint and sam validate --lint"
+	@echo "make build  - sam build (no Docker needed)"
+	@echo "make bench  - benchmark table; writes bench/results.json"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "error: Python 3.12 not found (the Lambda runtime version); install it or set PYTHON312=/path/to/python3.12" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON312) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv lint-template
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/catalog_sync/catalog_sync local/catalog_sync_local functions
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: venv
+	$(BIN)/catalog-sync demo
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .ruff_cache
+
+include tools.mk

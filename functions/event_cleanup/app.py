@@ -1,0 +1,34 @@
+"""EventCleanupFunction (every 2 hours): expire old processed events, re-enqueue stuck ones."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from catalog_sync.jobs import cleanup_events, time_left_from
+from catalog_sync.services import get_services
+
+logger = Logger()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    services = get_services()
+    report = cleanup_events(
+        services.events,
+        services.queue,
+        now_s=time.time(),
+        retention_s=services.settings.event_retention_days * 86_400,
+        stuck_after_s=services.settings.stuck_after_s,
+        time_left_s=time_left_from(time.monotonic() + context.get_remaining_time_in_millis() / 1000),
+    )
+    metrics.add_metric(name="Events_requeued", unit=MetricUnit.Count, value=report.requeued)
+    metrics.add_metric(name="Events_failed", unit=MetricUnit.Count, value=report.failed)
+    logger.info("cleanup", extra=asdict(report))
+    return {"job": "cleanup", **asdict(report)}

@@ -1,0 +1,50 @@
+"""SyncConsumerFunction: SQS batch -> sync each entity; failed records are reported alone.
+
+Powertools BatchProcessor turns raised exceptions into `batchItemFailures`, so only failed records
+return to the queue (and after the redrive limit, to the DLQ).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from catalog_sync.consumer import SyncBatch
+from catalog_sync.services import get_services
+
+logger = Logger()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+# Stop starting HTTP retries this long before the Lambda timeout, so state is committed or released.
+SAFETY_MARGIN_S = 5.0
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S
+    batch = SyncBatch(get_services(), owner=context.aws_request_id, deadline=lambda: deadline)
+
+    def record_handler(record: SQSRecord) -> str:
+        action = batch.handle(
+            record.body,
+            receive_count=int(record.attributes.approximate_receive_count or 1),
+            receipt_handle=record.receipt_handle,
+            message_id=record.message_id,
+        )
+        metrics.add_metric(name=f"Sync_{action}", unit=MetricUnit.Count, value=1)
+        return action
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    failed = len(response.get("batchItemFailures", []))
+    if failed:
+        metrics.add_metric(name="Sync_failed", unit=MetricUnit.Count, value=failed)
+    return dict(response)

@@ -1,0 +1,1 @@
+"""catalog-sync domain: models, connectors, the sync engine and the DynamoDB stores."""

@@ -1,0 +1,1 @@
+"""One connector per system, over the shared rate-limit-aware HTTP client."""

@@ -1,0 +1,289 @@
+"""BigCommerce v3 catalog connector: a thin client over JsonHttpClient plus the mapping to our models.
+
+Shapes follow the official spec (catalog.v3.yml): list endpoints answer `{data, meta.pagination}`,
+`include=variants,images` embeds children, `limit` ≤ 250, and `date_modified:min` needs a full ISO-8601
+timestamp. A product's base variant (no option values) is the product itself, so it is not a Variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from catalog_sync.connections import BigCommerceEndpoint
+from catalog_sync.connectors.http import HttpStatusError, JsonHttpClient
+from catalog_sync.errors import DuplicateSku, PermanentError
+from catalog_sync.models import Brand, Category, Image, OptionValue, Product, Variant
+
+MAX_PAGE_SIZE = 250
+PRODUCT_INCLUDE = "variants,images"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    current_page: int
+    total_pages: int
+    total: int
+
+    @property
+    def is_last(self) -> bool:
+        return self.current_page >= self.total_pages
+
+
+class BigCommerceClient:
+    def __init__(self, http: JsonHttpClient) -> None:
+        self.http = http
+
+    @classmethod
+    def for_endpoint(
+        cls, endpoint: BigCommerceEndpoint, *, deadline: Callable[[], float] | None = None
+    ) -> BigCommerceClient:
+        headers = {
+            "X-Auth-Token": endpoint.access_token.get_secret_value(),
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+        }
+        return cls(JsonHttpClient(base_url=endpoint.v3_base, headers=headers, deadline=deadline))
+
+    # --- reads --------------------------------------------------------------------------------------
+
+    def get_product(self, product_id: int) -> dict[str, Any] | None:
+        return self._get_or_none(f"catalog/products/{product_id}", {"include": PRODUCT_INCLUDE})
+
+    def find_product_by_sku(self, sku: str) -> dict[str, Any] | None:
+        body = self.http.request("GET", "catalog/products", params={"sku": sku, "include": PRODUCT_INCLUDE})
+        matches = [p for p in body["data"] if p.get("sku") == sku]
+        if len(matches) > 1:
+            raise DuplicateSku(f"SKU '{sku}' matches {len(matches)} products at the destination")
+        return matches[0] if matches else None
+
+    def list_products(
+        self,
+        *,
+        page: int = 1,
+        limit: int = MAX_PAGE_SIZE,
+        modified_since: datetime | None = None,
+        sort: str = "id",
+        include: str | None = PRODUCT_INCLUDE,
+    ) -> Page:
+        params: dict[str, Any] = {"page": page, "limit": min(limit, MAX_PAGE_SIZE), "sort": sort}
+        params["direction"] = "asc"
+        if include:
+            params["include"] = include
+        if modified_since is not None:
+            # A bare date would get the current time appended by BigCommerce: always send a full timestamp.
+            params["date_modified:min"] = modified_since.isoformat(timespec="seconds")
+        return _page(self.http.request("GET", "catalog/products", params=params))
+
+    def iter_products(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            result = self.list_products(page=page, **kwargs)
+            yield from result.items
+            if result.is_last or not result.items:
+                return
+            page += 1
+
+    def get_category(self, category_id: int) -> dict[str, Any] | None:
+        return self._get_or_none(f"catalog/categories/{category_id}")
+
+    def find_category(self, name: str, parent_id: int) -> dict[str, Any] | None:
+        body = self.http.request("GET", "catalog/categories", params={"name": name, "parent_id": parent_id})
+        matches = [c for c in body["data"] if c.get("name") == name and c.get("parent_id") == parent_id]
+        return matches[0] if matches else None
+
+    def get_brand(self, brand_id: int) -> dict[str, Any] | None:
+        return self._get_or_none(f"catalog/brands/{brand_id}")
+
+    def find_brand(self, name: str) -> dict[str, Any] | None:
+        body = self.http.request("GET", "catalog/brands", params={"name": name})
+        matches = [b for b in body["data"] if b.get("name") == name]
+        return matches[0] if matches else None
+
+    def channel_listing_state(self, channel_id: int, product_id: int) -> str | None:
+        body = self.http.request(
+            "GET", f"channels/{channel_id}/listings", params={"product_id:in": str(product_id)}
+        )
+        for listing in body.get("data") or []:
+            if listing.get("product_id") == product_id:
+                return str(listing.get("state"))
+        return None
+
+    # --- writes -------------------------------------------------------------------------------------
+
+    def create_product(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            return dict(self.http.request("POST", "catalog/products", json=payload)["data"])
+        except HttpStatusError as exc:
+            if exc.status == 409:
+                raise DuplicateSku(
+                    f"destination refused product '{payload.get('sku')}': {exc.body[:200]}"
+                ) from exc
+            raise
+
+    def update_product(self, product_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("PUT", f"catalog/products/{product_id}", json=payload)["data"])
+
+    def list_variants(self, product_id: int) -> list[dict[str, Any]]:
+        return list(self.http.request("GET", f"catalog/products/{product_id}/variants")["data"])
+
+    def update_variant(self, product_id: int, variant_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        path = f"catalog/products/{product_id}/variants/{variant_id}"
+        return dict(self.http.request("PUT", path, json=payload)["data"])
+
+    def delete_variant(self, product_id: int, variant_id: int) -> None:
+        self._delete_tolerating_404(f"catalog/products/{product_id}/variants/{variant_id}")
+
+    def list_images(self, product_id: int) -> list[dict[str, Any]]:
+        return list(self.http.request("GET", f"catalog/products/{product_id}/images")["data"])
+
+    def create_image(self, product_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("POST", f"catalog/products/{product_id}/images", json=payload)["data"])
+
+    def update_image(self, product_id: int, image_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        path = f"catalog/products/{product_id}/images/{image_id}"
+        return dict(self.http.request("PUT", path, json=payload)["data"])
+
+    def delete_image(self, product_id: int, image_id: int) -> None:
+        self._delete_tolerating_404(f"catalog/products/{product_id}/images/{image_id}")
+
+    def _delete_tolerating_404(self, path: str) -> None:
+        try:
+            self.http.request("DELETE", path)
+        except HttpStatusError as exc:
+            if exc.status != 404:
+                raise
+
+    def create_category(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("POST", "catalog/categories", json=payload)["data"])
+
+    def update_category(self, category_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("PUT", f"catalog/categories/{category_id}", json=payload)["data"])
+
+    def create_brand(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("POST", "catalog/brands", json=payload)["data"])
+
+    def update_brand(self, brand_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("PUT", f"catalog/brands/{brand_id}", json=payload)["data"])
+
+    def _get_or_none(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        try:
+            return dict(self.http.request("GET", path, params=params)["data"])
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+
+def _page(body: Mapping[str, Any]) -> Page:
+    pagination = body.get("meta", {}).get("pagination", {})
+    return Page(
+        items=list(body.get("data") or []),
+        current_page=int(pagination.get("current_page", 1)),
+        total_pages=int(pagination.get("total_pages", 1)),
+        total=int(pagination.get("total", 0)),
+    )
+
+
+# --- mapping: BigCommerce JSON -> our models -------------------------------------------------------
+
+
+def product_from_bigcommerce(data: Mapping[str, Any]) -> Product:
+    sku = str(data.get("sku") or "").strip()
+    variants = tuple(
+        Variant(
+            source_id=v.get("id"),
+            sku=str(v.get("sku") or ""),
+            price=v.get("price"),
+            sale_price=v.get("sale_price"),
+            weight=v.get("weight"),
+            inventory_level=v.get("inventory_level"),
+            purchasing_disabled=bool(v.get("purchasing_disabled", False)),
+            option_values=tuple(
+                OptionValue(option_display_name=o["option_display_name"], label=o["label"])
+                for o in v.get("option_values") or []
+            ),
+        )
+        for v in data.get("variants") or []
+        if v.get("option_values")  # the base variant is the product itself
+    )
+    images = tuple(
+        Image(
+            source_id=i.get("id"),
+            image_url=str(i.get("image_url") or i.get("url_zoom") or i.get("url_standard") or ""),
+            is_thumbnail=bool(i.get("is_thumbnail", False)),
+            sort_order=int(i.get("sort_order") or 0),
+            description=str(i.get("description") or ""),
+        )
+        for i in sorted(data.get("images") or [], key=lambda i: (i.get("sort_order") or 0, i.get("id") or 0))
+    )
+    try:
+        return Product(
+            source_id=int(data["id"]),
+            date_modified=datetime.fromisoformat(str(data["date_modified"])),
+            sku=sku,
+            name=str(data["name"]),
+            type=data.get("type") or "physical",
+            description=str(data.get("description") or ""),
+            price=float(data.get("price") or 0),
+            sale_price=float(data.get("sale_price") or 0),
+            retail_price=float(data.get("retail_price") or 0),
+            cost_price=float(data.get("cost_price") or 0),
+            weight=float(data.get("weight") or 0),
+            is_visible=bool(data.get("is_visible", True)),
+            availability=data.get("availability") or "available",
+            inventory_level=int(data.get("inventory_level") or 0),
+            inventory_tracking=data.get("inventory_tracking") or "none",
+            categories=tuple(sorted(int(c) for c in data.get("categories") or [])),
+            brand_id=int(data.get("brand_id") or 0),
+            images=images,
+            variants=variants,
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise PermanentError(f"product {data.get('id')}: unexpected shape: {exc}") from exc
+
+
+def category_from_bigcommerce(data: Mapping[str, Any]) -> Category:
+    return Category(
+        source_id=int(data["id"]),
+        name=str(data["name"]),
+        parent_id=int(data.get("parent_id") or 0),
+        description=str(data.get("description") or ""),
+        sort_order=int(data.get("sort_order") or 0),
+        is_visible=bool(data.get("is_visible", True)),
+        page_title=str(data.get("page_title") or ""),
+    )
+
+
+def brand_from_bigcommerce(data: Mapping[str, Any]) -> Brand:
+    return Brand(
+        source_id=int(data["id"]),
+        name=str(data["name"]),
+        page_title=str(data.get("page_title") or ""),
+        meta_description=str(data.get("meta_description") or ""),
+        image_url=str(data.get("image_url") or ""),
+    )
+
+
+# --- mapping: our models -> BigCommerce write payloads ---------------------------------------------
+
+
+def product_create_payload(product: Product, categories: list[int], brand_id: int) -> dict[str, Any]:
+    """POST /catalog/products body: fields plus inline variants and images (one request)."""
+    payload = product_fields_payload(product, categories, brand_id)
+    payload["variants"] = [v.model_dump(mode="json", exclude_none=True) for v in product.variants]
+    payload["images"] = [i.model_dump(mode="json") for i in product.images]
+    return payload
+
+
+def product_fields_payload(product: Product, categories: list[int], brand_id: int) -> dict[str, Any]:
+    payload = dict(product.fields_payload())
+    payload["categories"] = categories
+    payload["brand_id"] = brand_id
+    return payload
+
+
+SOFT_DELETE_PAYLOAD: dict[str, Any] = {"is_visible": False, "availability": "disabled"}

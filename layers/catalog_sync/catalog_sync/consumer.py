@@ -1,0 +1,109 @@
+"""The consumer's per-batch logic, free of Lambda types: one sync per entity per batch.
+
+Several notifications for one entity in a batch share one fetch and one write (the first record does
+the work; the rest reuse its outcome or its error). A failed record raises, so the batch processor
+reports it alone; retriable failures also push the message's next visibility out exponentially.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from catalog_sync.engine import SyncOutcome
+from catalog_sync.errors import CatalogSyncError, PermanentError
+from catalog_sync.models import SyncRequest
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_MAX_S = 900
+
+
+def backoff_seconds(receive_count: int, base_s: int) -> int:
+    """Visibility for the next attempt: base, 2x base, 4x base ... capped at 15 min, with jitter."""
+    ceiling = min(BACKOFF_MAX_S, base_s * 2 ** max(0, receive_count - 1))
+    return int(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter, not security
+
+
+class SyncBatch:
+    def __init__(self, services: Any, *, owner: str, deadline: Callable[[], float] | None) -> None:
+        self.services = services
+        self.owner = owner
+        self.deadline = deadline
+        self._results: dict[tuple[str, str, int], SyncOutcome | Exception] = {}
+
+    def handle(
+        self, body: str, *, receive_count: int = 1, receipt_handle: str | None = None, message_id: str = ""
+    ) -> str:
+        """Sync the record's entity; return the outcome's action, or raise to report the record failed."""
+        try:
+            request = _parse(body)
+        except PermanentError as exc:
+            return self._dead_letter(body, exc, message_id)
+        key = request.entity_key
+        if key not in self._results:
+            self._results[key] = self._sync(request)
+        result = self._results[key]
+        if isinstance(result, Exception):
+            self._record_failure(request, result, receive_count, receipt_handle)
+            if isinstance(result, PermanentError):
+                return self._dead_letter(body, result, message_id)
+            raise result
+        if request.delivery_id:
+            self.services.events.mark_processed(request.connection, request.delivery_id, result.action)
+        return result.action
+
+    def _dead_letter(self, body: str, exc: PermanentError, message_id: str) -> str:
+        """A retry cannot fix this record: park it in the DLQ with its reason, at once."""
+        dlq = self.services.dead_letters
+        if dlq is None:
+            raise exc  # no DLQ configured: the queue's redrive policy gets it there after retries
+        dlq.dead_letter(body, error_code=exc.code, error=str(exc), message_id=message_id)
+        return "dead_lettered"
+
+    def _sync(self, request: SyncRequest) -> SyncOutcome | Exception:
+        try:
+            engine = self.services.engine(request.connection, owner=self.owner, deadline=self.deadline)
+            outcome: SyncOutcome = engine.sync(request)
+        except Exception as exc:  # classified below; the batch processor needs the exception re-raised
+            return exc
+        logger.info(
+            "synced",
+            extra={
+                "connection": request.connection,
+                "entity": f"{request.entity_type}/{request.entity_id}",
+                "action": outcome.action,
+                "origin": request.origin,
+            },
+        )
+        return outcome
+
+    def _record_failure(
+        self, request: SyncRequest, exc: Exception, receive_count: int, receipt_handle: str | None
+    ) -> None:
+        code = exc.code if isinstance(exc, CatalogSyncError) else type(exc).__name__
+        logger.warning(
+            "sync failed",
+            extra={
+                "entity": f"{request.entity_type}/{request.entity_id}",
+                "error": code,
+                "attempt": receive_count,
+            },
+        )
+        if request.delivery_id:
+            self.services.events.mark_failed(request.connection, request.delivery_id, f"{code}: {exc}")
+        if receipt_handle and not isinstance(exc, PermanentError):
+            self.services.queue.delay(
+                receipt_handle, backoff_seconds(receive_count, self.services.settings.retry_backoff_base_s)
+            )
+
+
+def _parse(body: str) -> SyncRequest:
+    try:
+        return SyncRequest.model_validate_json(body)
+    except ValidationError as exc:
+        raise PermanentError(f"malformed sync request: {exc.errors()[0]['msg']}") from None

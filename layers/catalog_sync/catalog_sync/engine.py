@@ -1,0 +1,311 @@
+"""Sync one entity: fetch its current state at the source, map, guard, and apply only what changed.
+
+Every path (webhook, hourly pull, full sync, replay) ends here, so correctness is argued once:
+- a lease per entity serialises concurrent workers; the loser retries later (RetriableError);
+- a notification never carries data: we fetch the current version, so an old event is harmless;
+- the version guard refuses a source answer older than what was applied; an unchanged hash writes nothing;
+- dependencies first: categories (parent chain) and the brand are mapped to destination ids before the
+  product that uses them, syncing them on the way when they are unknown;
+- a product missing at the source becomes a soft delete at the destination (hidden, disabled), restored
+  by the next sync that finds it again.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from catalog_sync.connections import Connection
+from catalog_sync.connectors.bigcommerce import (
+    SOFT_DELETE_PAYLOAD,
+    BigCommerceClient,
+    brand_from_bigcommerce,
+    category_from_bigcommerce,
+    product_create_payload,
+    product_fields_payload,
+    product_from_bigcommerce,
+)
+from catalog_sync.connectors.http import HttpStatusError
+from catalog_sync.errors import DuplicateSku, MissingSku, PermanentError
+from catalog_sync.models import EntityType, Product, SyncRequest, canonical_hash
+from catalog_sync.product_parts import PartsWriter, parts_after_create
+from catalog_sync.store.state import EntityState
+
+OutcomeAction = Literal["created", "updated", "restored", "unchanged", "stale", "deleted", "absent"]
+
+
+class StateRepository(Protocol):
+    def get(self, connection: str, entity_type: str, source_id: int) -> EntityState | None: ...
+
+    def acquire(
+        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
+    ) -> EntityState: ...
+
+    def commit(self, state: EntityState, *, owner: str) -> None: ...
+
+    def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    entity_type: EntityType
+    source_id: int
+    action: OutcomeAction
+    dest_id: int | None = None
+
+    @property
+    def wrote(self) -> bool:
+        return self.action in ("created", "updated", "restored", "deleted")
+
+
+class CatalogSync:
+    """Brings single entities of one connection in sync, BigCommerce source to BigCommerce destination."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        source: BigCommerceClient,
+        destination: BigCommerceClient,
+        state: StateRepository,
+        *,
+        owner: str,
+        lease_s: float = 120.0,
+    ) -> None:
+        self.connection = connection
+        self.source = source
+        self.destination = destination
+        self.state = state
+        self.owner = owner
+        self.lease_s = lease_s
+        self._syncers: Mapping[str, Callable[[int], SyncOutcome]] = {
+            "product": self.sync_product,
+            "category": self.sync_category,
+            "brand": self.sync_brand,
+        }
+
+    def sync(self, request: SyncRequest) -> SyncOutcome:
+        # The action in the request is only a hint: the source's current state decides (a product
+        # "deleted" and re-created, or an "updated" that arrives after a delete, both end right).
+        return self._syncers[request.entity_type](request.entity_id)
+
+    # --- products -----------------------------------------------------------------------------------
+
+    def sync_product(self, product_id: int) -> SyncOutcome:
+        with self._leased("product", product_id) as current:
+            data = self.source.get_product(product_id)
+            if data is None:
+                return self._soft_delete_product(current)
+            product = product_from_bigcommerce(data)
+            if not product.sku:
+                raise MissingSku(f"product {product_id} has no SKU: it cannot be matched at the destination")
+            if _is_older(product.date_modified, current.source_modified):
+                return self._finish(current, "stale")
+            product = self._with_channel_availability(product)
+            categories = [self._dest_id("category", c) for c in product.categories]
+            brand = self._dest_id("brand", product.brand_id) if product.brand_id else 0
+            digest = canonical_hash(
+                {"product": product.model_dump(mode="json"), "categories": categories, "brand": brand}
+            )
+            modified = product.date_modified.isoformat()
+            if current.dest_id and not current.deleted and current.content_hash == digest:
+                return self._finish(current, "unchanged", source_modified=modified)
+
+            fields_digest = canonical_hash(product_fields_payload(product, categories, brand))
+            dest_id = current.dest_id or self._find_by_sku(product.sku)
+            if dest_id is None:
+                created = self._create_product(product, categories, brand)
+                dest_id = int(created["id"])
+                action: OutcomeAction = "created"
+                parts = parts_after_create(product, created, fields_digest)
+                if created.get("adopted"):
+                    parts = self._write_parts(current, product, dest_id, {}, categories, brand, fields_digest)
+            else:
+                previous = copy.deepcopy(current.parts or {})
+                parts = self._write_parts(
+                    current, product, dest_id, previous, categories, brand, fields_digest
+                )
+                action = "restored" if current.deleted else "updated"
+            return self._finish(
+                current,
+                action,
+                dest_id=dest_id,
+                content_hash=digest,
+                source_modified=modified,
+                deleted=False,
+                parts=parts,
+            )
+
+    def _write_parts(
+        self,
+        current: EntityState,
+        product: Product,
+        dest_id: int,
+        parts: dict[str, Any],
+        categories: list[int],
+        brand: int,
+        fields_digest: str,
+    ) -> dict[str, Any]:
+        """Fields, then variants, then images; on failure the progress so far is saved for the retry."""
+        writer = PartsWriter(self.destination, dest_id, parts)
+        try:
+            if parts.get("fields") != fields_digest:
+                self.destination.update_product(dest_id, product_fields_payload(product, categories, brand))
+                parts["fields"] = fields_digest
+            writer.variants(product.variants)
+            writer.images(product.images)
+        except Exception:
+            progress = replace(current, dest_id=dest_id, parts=parts, last_outcome="partial")
+            self.state.commit(progress, owner=self.owner)
+            raise
+        return parts
+
+    def _create_product(self, product: Product, categories: list[int], brand: int) -> dict[str, Any]:
+        """Create with inline variants and images (one request). A 409 means the SKU exists already
+        (a create that raced another writer, or a retry after a lost response): adopt that product."""
+        try:
+            created = self.destination.create_product(product_create_payload(product, categories, brand))
+        except DuplicateSku:
+            existing = self._find_by_sku(product.sku)
+            if existing is None:
+                raise
+            return {"id": existing, "adopted": True}
+        if "variants" not in created or "images" not in created:
+            created = self.destination.get_product(int(created["id"])) or created
+        return created
+
+    def _find_by_sku(self, sku: str) -> int | None:
+        found = self.destination.find_product_by_sku(sku)
+        return int(found["id"]) if found else None
+
+    def _soft_delete_product(self, current: EntityState) -> SyncOutcome:
+        if current.dest_id is None or current.deleted:
+            return self._finish(current, "absent")
+        try:
+            self.destination.update_product(current.dest_id, SOFT_DELETE_PAYLOAD)
+        except HttpStatusError as exc:
+            if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
+                raise
+        return self._finish(current, "deleted", deleted=True, content_hash="")
+
+    def _with_channel_availability(self, product: Product) -> Product:
+        """Seed 003: the destination's purchasability follows its channel listing on the source."""
+        channel = self.connection.channel_on_source
+        if channel is None:
+            return product
+        listing = self.source.channel_listing_state(channel, product.source_id)
+        availability = "available" if listing == "active" else "disabled"
+        return product.model_copy(update={"availability": availability})
+
+    # --- categories and brands ----------------------------------------------------------------------
+
+    def sync_category(self, category_id: int) -> SyncOutcome:
+        with self._leased("category", category_id) as current:
+            data = self.source.get_category(category_id)
+            if data is None:
+                return self._soft_delete(current, self.destination.update_category, {"is_visible": False})
+            category = category_from_bigcommerce(data)
+            parent = self._dest_id("category", category.parent_id) if category.parent_id else 0
+            payload = {**category.model_dump(mode="json"), "parent_id": parent}
+            existing = (
+                self.destination.find_category(category.name, parent) if current.dest_id is None else None
+            )
+            return self._upsert_simple(
+                current,
+                payload,
+                existing,
+                create=self.destination.create_category,
+                update=self.destination.update_category,
+            )
+
+    def sync_brand(self, brand_id: int) -> SyncOutcome:
+        with self._leased("brand", brand_id) as current:
+            data = self.source.get_brand(brand_id)
+            if data is None:
+                # BigCommerce brands have no visibility flag: keep the destination brand and a tombstone.
+                return self._finish(current, "deleted" if current.dest_id else "absent", deleted=True)
+            payload = brand_from_bigcommerce(data).model_dump(mode="json")
+            existing = self.destination.find_brand(payload["name"]) if current.dest_id is None else None
+            return self._upsert_simple(
+                current,
+                payload,
+                existing,
+                create=self.destination.create_brand,
+                update=self.destination.update_brand,
+            )
+
+    def _upsert_simple(
+        self,
+        current: EntityState,
+        payload: dict[str, Any],
+        existing: dict[str, Any] | None,
+        *,
+        create: Callable[[dict[str, Any]], dict[str, Any]],
+        update: Callable[[int, dict[str, Any]], dict[str, Any]],
+    ) -> SyncOutcome:
+        digest = canonical_hash(payload)
+        if current.dest_id and not current.deleted and current.content_hash == digest:
+            return self._finish(current, "unchanged")
+        dest_id = current.dest_id or (int(existing["id"]) if existing else None)
+        if dest_id is None:
+            dest_id = int(create(payload)["id"])
+            action: OutcomeAction = "created"
+        else:
+            update(dest_id, payload)
+            action = "restored" if current.deleted else "updated"
+        return self._finish(current, action, dest_id=dest_id, content_hash=digest, deleted=False)
+
+    def _soft_delete(
+        self,
+        current: EntityState,
+        update: Callable[[int, dict[str, Any]], dict[str, Any]],
+        payload: dict[str, Any],
+    ) -> SyncOutcome:
+        if current.dest_id is None or current.deleted:
+            return self._finish(current, "absent")
+        try:
+            update(current.dest_id, payload)
+        except HttpStatusError as exc:
+            if exc.status != 404:
+                raise
+        return self._finish(current, "deleted", deleted=True, content_hash="")
+
+    def _dest_id(self, entity_type: EntityType, source_id: int) -> int:
+        """The destination id of a dependency, syncing it first when it is not mapped yet."""
+        known = self.state.get(self.connection.name, entity_type, source_id)
+        if known is not None and known.dest_id and not known.deleted:
+            return known.dest_id
+        outcome = self._syncers[entity_type](source_id)
+        if outcome.dest_id is None or outcome.action in ("deleted", "absent"):
+            raise PermanentError(f"{entity_type} {source_id} is referenced but does not exist at the source")
+        return outcome.dest_id
+
+    # --- lease and state ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _leased(self, entity_type: EntityType, source_id: int) -> Iterator[EntityState]:
+        current = self.state.acquire(
+            self.connection.name, entity_type, source_id, owner=self.owner, lease_s=self.lease_s
+        )
+        try:
+            yield current
+        except BaseException:
+            self.state.release(self.connection.name, entity_type, source_id, owner=self.owner)
+            raise
+
+    def _finish(self, current: EntityState, action: OutcomeAction, **changes: Any) -> SyncOutcome:
+        new_state = replace(current, last_outcome=action, **changes)
+        self.state.commit(new_state, owner=self.owner)
+        return SyncOutcome(
+            entity_type=current.entity_type,  # type: ignore[arg-type]
+            source_id=current.source_id,
+            action=action,
+            dest_id=new_state.dest_id,
+        )
+
+
+def _is_older(modified: datetime, applied_iso: str | None) -> bool:
+    return applied_iso is not None and modified < datetime.fromisoformat(applied_iso)

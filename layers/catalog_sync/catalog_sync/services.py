@@ -1,0 +1,126 @@
+"""Process-wide wiring for the handlers: settings, AWS clients, stores, connections, engines.
+
+Built lazily on first use and reused across warm invocations (clients, HTTP sessions and their
+rate-limit state survive between invocations of one container). `reset()` drops everything: tests
+and the local runtime call it when the environment changes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from catalog_sync.connections import ConnectionsDocument
+from catalog_sync.errors import ConfigurationError
+from catalog_sync.settings import Settings
+
+CONNECTIONS_TTL_S = 300.0
+
+
+class Services:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._connections: ConnectionsDocument | None = None
+        self._connections_loaded_at = 0.0
+        self._http_clients: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    # boto3 is imported here, not at module import: a handler module stays cheap to import.
+    def client(self, service: str) -> Any:
+        return _client(service)
+
+    @cached_property
+    def events(self) -> Any:
+        from catalog_sync.store.events import EventStore
+
+        return EventStore(
+            self.settings.events_table,
+            self.client("dynamodb"),
+            retention_days=self.settings.event_retention_days,
+        )
+
+    @cached_property
+    def state(self) -> Any:
+        from catalog_sync.store.state import StateStore
+
+        return StateStore(self.settings.state_table, self.client("dynamodb"))
+
+    @cached_property
+    def queue(self) -> Any:
+        from catalog_sync.store.queue import SyncQueue
+
+        return SyncQueue(self.settings.queue_url, self.client("sqs"))
+
+    @cached_property
+    def dead_letters(self) -> Any:
+        """The DLQ, for records a retry cannot fix (None: leave them to the queue's redrive policy)."""
+        from catalog_sync.store.queue import SyncQueue
+
+        url = self.settings.dead_letter_queue_url
+        return SyncQueue(url, self.client("sqs")) if url else None
+
+    def connections(self) -> ConnectionsDocument:
+        """The connections document, re-read after a TTL so rotated secrets take effect."""
+        now = self.clock()
+        if self._connections is None or now - self._connections_loaded_at > CONNECTIONS_TTL_S:
+            self._connections = self._load_connections()
+            self._connections_loaded_at = now
+        return self._connections
+
+    def engine(self, connection_name: str, *, owner: str, deadline: Callable[[], float] | None) -> Any:
+        """A sync engine for one connection. HTTP clients are reused across invocations so their
+        view of the store's rate-limit window carries over; the deadline is this invocation's."""
+        from catalog_sync.engine import CatalogSync
+
+        connection = self.connections().get(connection_name)
+        key = (connection_name, connection.source, connection.destination)
+        if key not in self._http_clients:
+            self._http_clients[key] = (
+                _bigcommerce_client(connection.source),
+                _bigcommerce_client(connection.destination),
+            )
+        source, destination = self._http_clients[key]
+        source.http.deadline = destination.http.deadline = deadline
+        return CatalogSync(connection, source, destination, self.state, owner=owner)
+
+    def _load_connections(self) -> ConnectionsDocument:
+        resp = self.client("secretsmanager").get_secret_value(SecretId=self.settings.connections_secret_id)
+        try:
+            raw = json.loads(resp["SecretString"])
+        except (KeyError, ValueError) as exc:
+            raise ConfigurationError("connections secret is not a JSON document") from exc
+        return ConnectionsDocument.parse(raw)
+
+
+_clients: dict[str, Any] = {}
+_services: Services | None = None
+
+
+def _client(service: str) -> Any:
+    if service not in _clients:
+        import boto3
+
+        _clients[service] = boto3.client(service)  # type: ignore[call-overload]
+    return _clients[service]
+
+
+def get_services() -> Services:
+    global _services  # noqa: PLW0603 - one wiring per Lambda container, by design
+    if _services is None:
+        _services = Services(Settings.from_env())
+    return _services
+
+
+def reset() -> None:
+    global _services  # noqa: PLW0603
+    _services = None
+    _clients.clear()
+
+
+def _bigcommerce_client(endpoint: Any) -> Any:
+    from catalog_sync.connectors.bigcommerce import BigCommerceClient
+
+    return BigCommerceClient.for_endpoint(endpoint)

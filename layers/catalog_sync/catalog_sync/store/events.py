@@ -1,0 +1,170 @@
+"""EventsTable: every webhook delivery, keyed by (connection, delivery id), with its processing status.
+
+Layout: pk = connection, sk = delivery id; `status` + `received_at` feed the ByStatus index the cleanup
+sweeper reads; `expires_at` is the TTL (kept past the provider's retry horizon so redeliveries dedup).
+Status flow: received -> processed | failed; `ignored` for validly signed scopes we do not sync.
+Times: received_at / processed_at / failed_at in epoch milliseconds; expires_at in epoch seconds (TTL).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from catalog_sync.store.items import from_item, to_item
+
+EventStatus = Literal["received", "processed", "failed", "ignored"]
+STATUS_INDEX = "ByStatus"
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    connection: str
+    delivery_id: str
+    status: EventStatus
+    scope: str
+    received_at_ms: int
+    entity_type: str | None = None
+    entity_id: int | None = None
+    action: str | None = None
+    payload: str | None = None  # the validated notification (small); never the raw request
+    attempts: int = 0
+    last_error: str | None = None
+    outcome: str | None = None
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> EventRecord:
+        return cls(
+            connection=values["pk"],
+            delivery_id=values["sk"],
+            status=values["status"],
+            scope=values.get("scope", ""),
+            received_at_ms=int(values.get("received_at", 0)),
+            entity_type=values.get("entity_type"),
+            entity_id=values.get("entity_id"),
+            action=values.get("action"),
+            payload=values.get("payload"),
+            attempts=int(values.get("attempts", 0)),
+            last_error=values.get("last_error"),
+            outcome=values.get("outcome"),
+        )
+
+
+class EventStore:
+    def __init__(
+        self,
+        table_name: str,
+        client: Any,
+        *,
+        retention_days: int = 7,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.table_name = table_name
+        self.client = client
+        self.retention_s = retention_days * 86_400
+        self.clock = clock
+
+    def put_new(self, record: EventRecord) -> bool:
+        """Store a delivery once. False when that delivery id is already stored (a redelivery)."""
+        values = {
+            "pk": record.connection,
+            "sk": record.delivery_id,
+            "status": record.status,
+            "scope": record.scope,
+            "received_at": record.received_at_ms,
+            "entity_type": record.entity_type,
+            "entity_id": record.entity_id,
+            "action": record.action,
+            "payload": record.payload,
+            "attempts": 0,
+            "expires_at": int(self.clock()) + self.retention_s,
+        }
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=to_item(values),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get(self, connection: str, delivery_id: str) -> EventRecord | None:
+        resp = self.client.get_item(
+            TableName=self.table_name, Key=to_item({"pk": connection, "sk": delivery_id}), ConsistentRead=True
+        )
+        return EventRecord.from_values(from_item(resp["Item"])) if "Item" in resp else None
+
+    def mark_processed(self, connection: str, delivery_id: str, outcome: str) -> None:
+        """Processed events expire `retention` after processing; the TTL then removes them."""
+        self._update(
+            connection,
+            delivery_id,
+            "SET #s = :s, outcome = :o, processed_at = :now, expires_at = :exp ADD attempts :one",
+            {
+                ":s": "processed",
+                ":o": outcome,
+                ":now": int(self.clock() * 1000),
+                ":exp": self._expiry(),
+                ":one": 1,
+            },
+        )
+
+    def mark_failed(self, connection: str, delivery_id: str, error: str) -> None:
+        self._update(
+            connection,
+            delivery_id,
+            "SET #s = :s, last_error = :e, failed_at = :now ADD attempts :one",
+            {":s": "failed", ":e": error[:500], ":now": int(self.clock() * 1000), ":one": 1},
+        )
+
+    def by_status(self, status: EventStatus, *, received_before_ms: int) -> Iterator[EventRecord]:
+        """Events in a status received before a cut-off, oldest first, through the ByStatus index."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": "#s = :s AND received_at < :cut",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": to_item({":s": status, ":cut": received_before_ms}),
+        }
+        while True:
+            resp = self.client.query(**kwargs)
+            for item in resp.get("Items", []):
+                yield EventRecord.from_values(from_item(item))
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def delete_if_status(self, connection: str, delivery_id: str, status: EventStatus) -> bool:
+        """Delete only when the event is still in `status` (never an event that changed meanwhile)."""
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=to_item({"pk": connection, "sk": delivery_id}),
+                ConditionExpression="#s = :s",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item({":s": status}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _expiry(self) -> int:
+        return int(self.clock()) + self.retention_s
+
+    def _update(self, connection: str, delivery_id: str, expression: str, values: dict[str, Any]) -> None:
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=to_item({"pk": connection, "sk": delivery_id}),
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=to_item(values),
+        )

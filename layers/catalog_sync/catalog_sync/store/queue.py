@@ -1,0 +1,64 @@
+"""SyncQueue: sync requests as small JSON messages, sent one at a time or in batches of 10."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from catalog_sync.errors import RetriableError
+from catalog_sync.models import SyncRequest
+
+SQS_BATCH = 10
+
+
+class SyncQueue:
+    def __init__(self, queue_url: str, client: Any) -> None:
+        self.queue_url = queue_url
+        self.client = client
+
+    def send(self, request: SyncRequest) -> None:
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=request.model_dump_json())
+
+    def dead_letter(self, body: str, *, error_code: str, error: str, message_id: str) -> None:
+        """Park a message a retry cannot fix, with the reason as message attributes for the operator."""
+        self.client.send_message(
+            QueueUrl=self.queue_url,
+            MessageBody=body,
+            MessageAttributes={
+                "error_code": {"DataType": "String", "StringValue": error_code},
+                "error": {"DataType": "String", "StringValue": error[:1000] or error_code},
+                "source_message_id": {"DataType": "String", "StringValue": message_id or "unknown"},
+            },
+        )
+
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        """Push a received message's next delivery out (exponential backoff between retries)."""
+        try:
+            self.client.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(seconds, 43_200)
+            )
+        except Exception:  # best effort: without it the message simply comes back after the default timeout
+            return
+
+    def send_many(self, requests: Iterable[SyncRequest]) -> int:
+        """Send in batches of 10; raises RetriableError naming what failed (callers re-run idempotently)."""
+        sent = 0
+        batch: list[SyncRequest] = []
+        for request in requests:
+            batch.append(request)
+            if len(batch) == SQS_BATCH:
+                sent += self._send_batch(batch)
+                batch = []
+        if batch:
+            sent += self._send_batch(batch)
+        return sent
+
+    def _send_batch(self, batch: list[SyncRequest]) -> int:
+        entries = [{"Id": str(i), "MessageBody": r.model_dump_json()} for i, r in enumerate(batch)]
+        resp = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        failed = resp.get("Failed") or []
+        if failed:
+            raise RetriableError(
+                f"{len(failed)} of {len(batch)} messages not queued: {failed[0].get('Message')}"
+            )
+        return len(batch)

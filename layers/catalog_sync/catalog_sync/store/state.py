@@ -1,0 +1,166 @@
+"""SyncStateTable: per-entity sync state (id map, version guard, lease) and job checkpoints.
+
+Layout: entity state at pk = "{connection}#{entity_type}#{source_id}", sk = "state"; checkpoints at
+pk = "{connection}#checkpoint", sk = job name. A lease (owner + expiry) serialises work on one entity
+across concurrent consumers, so two versions of one product are never written at the same time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from catalog_sync.errors import RetriableError
+from catalog_sync.store.items import from_item, to_item
+
+
+class LeaseHeld(RetriableError):
+    code = "lease_held"
+
+
+@dataclass(frozen=True)
+class EntityState:
+    connection: str
+    entity_type: str
+    source_id: int
+    dest_id: int | None = None
+    source_modified: str | None = None  # ISO-8601 of the source version last applied
+    content_hash: str | None = None
+    deleted: bool = False
+    revision: int = 0
+    last_outcome: str | None = None
+    # Per-part state of a product: {"fields": hash, "variants": {sku: [dest_id, hash]},
+    # "images": {source_image_id: [dest_id, hash]}}, so an update writes only the parts that changed.
+    parts: dict[str, Any] | None = None
+
+    @classmethod
+    def from_values(cls, connection: str, entity_type: str, source_id: int, v: dict[str, Any]) -> EntityState:
+        return cls(
+            connection=connection,
+            entity_type=entity_type,
+            source_id=source_id,
+            dest_id=v.get("dest_id"),
+            source_modified=v.get("source_modified"),
+            content_hash=v.get("content_hash"),
+            deleted=bool(v.get("deleted", False)),
+            revision=int(v.get("revision", 0)),
+            last_outcome=v.get("last_outcome"),
+            parts=v.get("parts"),
+        )
+
+
+def _entity_key(connection: str, entity_type: str, source_id: int) -> dict[str, Any]:
+    return to_item({"pk": f"{connection}#{entity_type}#{source_id}", "sk": "state"})
+
+
+class StateStore:
+    def __init__(self, table_name: str, client: Any, *, clock: Callable[[], float] = time.time) -> None:
+        self.table_name = table_name
+        self.client = client
+        self.clock = clock
+
+    def get(self, connection: str, entity_type: str, source_id: int) -> EntityState | None:
+        resp = self.client.get_item(
+            TableName=self.table_name,
+            Key=_entity_key(connection, entity_type, source_id),
+            ConsistentRead=True,
+        )
+        if "Item" not in resp:
+            return None
+        return EntityState.from_values(connection, entity_type, source_id, from_item(resp["Item"]))
+
+    def acquire(
+        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
+    ) -> EntityState:
+        """Take the entity's lease (or raise LeaseHeld) and return its current state."""
+        now = self.clock()
+        try:
+            resp = self.client.update_item(
+                TableName=self.table_name,
+                Key=_entity_key(connection, entity_type, source_id),
+                UpdateExpression="SET lease_owner = :owner, lease_until = :until",
+                ConditionExpression=(
+                    "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :owner"
+                ),
+                ExpressionAttributeValues=to_item({":owner": owner, ":until": now + lease_s, ":now": now}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise LeaseHeld(f"{entity_type} {source_id} is being synced by another worker") from None
+            raise
+        return EntityState.from_values(connection, entity_type, source_id, from_item(resp["Attributes"]))
+
+    def commit(self, state: EntityState, *, owner: str) -> None:
+        """Write the new state and release the lease, only if we still hold it."""
+        values = {
+            ":dest": state.dest_id,
+            ":mod": state.source_modified,
+            ":hash": state.content_hash,
+            ":del": state.deleted,
+            ":out": state.last_outcome,
+            ":parts": state.parts,
+            ":now": int(self.clock()),
+            ":owner": owner,
+            ":one": 1,
+        }
+        present = {k: v for k, v in values.items() if v is not None}
+        sets = ", ".join(
+            f"{attr} = {ph}"
+            for attr, ph in (
+                ("dest_id", ":dest"),
+                ("source_modified", ":mod"),
+                ("content_hash", ":hash"),
+                ("deleted", ":del"),
+                ("last_outcome", ":out"),
+                ("parts", ":parts"),
+                ("updated_at", ":now"),
+            )
+            if ph in present
+        )
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_entity_key(state.connection, state.entity_type, state.source_id),
+                UpdateExpression=f"SET {sets} ADD revision :one REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :owner",
+                ExpressionAttributeValues=to_item(present),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise LeaseHeld(f"lost the lease on {state.entity_type} {state.source_id}") from None
+            raise
+
+    def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_entity_key(connection, entity_type, source_id),
+                UpdateExpression="REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :owner",
+                ExpressionAttributeValues=to_item({":owner": owner}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    # --- checkpoints --------------------------------------------------------------------------------
+
+    def get_checkpoint(self, connection: str, name: str) -> dict[str, Any] | None:
+        resp = self.client.get_item(
+            TableName=self.table_name,
+            Key=to_item({"pk": f"{connection}#checkpoint", "sk": name}),
+            ConsistentRead=True,
+        )
+        if "Item" not in resp:
+            return None
+        values = from_item(resp["Item"])
+        return dict(values.get("data") or {})
+
+    def put_checkpoint(self, connection: str, name: str, data: dict[str, Any]) -> None:
+        item = {"pk": f"{connection}#checkpoint", "sk": name, "data": data, "updated_at": int(self.clock())}
+        self.client.put_item(TableName=self.table_name, Item=to_item(item))

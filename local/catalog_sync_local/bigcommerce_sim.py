@@ -1,0 +1,257 @@
+"""A simulated BigCommerce store: its catalog in memory, served over HTTP on 127.0.0.1 like the v3 API.
+
+    with BigCommerceStore(store_hash="abc123", access_token="t0ken", webhook_secret=secret) as store:
+        requests.get(f"{store.v3_base}/catalog/products", headers={"X-Auth-Token": "t0ken"})
+        store.create_product(name="Mug", price=9.5, sku="MUG-1")   # a dashboard edit: fires hooks too
+
+Shapes follow BigCommerce's official specs (reference/bigcommerce/*.yml; tests check the responses with
+`bigcommerce_spec`). The parts live in `bigcommerce_sim_*` modules: `catalog` (products, variants, images),
+`taxonomy` (categories, brands), `listings` (channel listings), `webhooks` (hooks and signed delivery),
+`routes` (URLs to catalog calls), `http` (auth, rate limit, failure injection, server), `fields`
+(validation and error bodies). HTTP requests and the programmatic methods below share one code path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from catalog_sync_local.bigcommerce_sim_catalog import Catalog
+from catalog_sync_local.bigcommerce_sim_fields import ApiError
+from catalog_sync_local.bigcommerce_sim_http import App, FailureInjector, RateLimiter, RequestRecord, Server
+from catalog_sync_local.bigcommerce_sim_routes import Routes
+from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, Dispatcher, Hooks
+
+__all__ = ["ApiError", "BigCommerceStore", "Delivery", "RequestRecord"]
+
+FULL = ("variants", "images")
+
+
+class BigCommerceStore:
+    def __init__(
+        self,
+        store_hash: str,
+        access_token: str,
+        *,
+        quota: int = 150,
+        window_ms: int = 30_000,
+        webhook_secret: str | None = None,
+        clock: Callable[[], float] = time.time,
+        store_id: str = "1025646",
+        port: int = 0,
+        image_update_events: int = 2,
+        delivery_attempts: int = 3,
+        delivery_backoff_s: float = 0.05,
+    ) -> None:
+        self.store_hash = store_hash
+        self.store_id = store_id
+        self.clock = clock
+        self.catalog = Catalog(
+            store_hash=store_hash, clock=clock, emit=self._emit, image_update_events=image_update_events
+        )
+        self.hooks = Hooks(store_hash=store_hash, client_id=f"sim-{store_hash}", clock=clock)
+        self._dispatcher = Dispatcher(
+            secret=webhook_secret, max_attempts=delivery_attempts, backoff_s=delivery_backoff_s
+        )
+        self._failures = FailureInjector()
+        self._app = App(
+            store_hash=store_hash,
+            access_token=access_token,
+            routes=Routes(self.catalog, self.hooks, clock=clock),
+            limiter=RateLimiter(quota, window_ms, clock),
+            failures=self._failures,
+        )
+        self._port = port
+        self._server: Server | None = None
+        self._event_seq = itertools.count(1)
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    def start(self) -> BigCommerceStore:
+        if self._server is None:
+            self._server = Server(self._app, self._port)
+            self._server.start()
+            self._port = self._server.port
+        self._dispatcher.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and delivering (each within about two seconds)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._dispatcher.stop()
+
+    def __enter__(self) -> BigCommerceStore:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the store is not started")
+        return f"http://127.0.0.1:{self._server.port}"
+
+    @property
+    def v3_base(self) -> str:
+        return f"{self.api_url}/stores/{self.store_hash}/v3"
+
+    # --- observation and failure injection for tests ---------------------------------------------------
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        """(method, path relative to the v3 base, status) of every HTTP request, in order."""
+        return self._app.request_log()
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        return self._dispatcher.deliveries
+
+    def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
+        """Block until every queued webhook delivery is done; False if `timeout` seconds pass first."""
+        return self._dispatcher.wait(timeout)
+
+    def pending_deliveries(self) -> int:
+        """Webhook deliveries queued or in flight (retries included)."""
+        return self._dispatcher.pending()
+
+    def fail_next(self, method: str, path_regex: str, status: int = 500, times: int = 1) -> None:
+        """Answer the next `times` requests matching `method` (or "*") and `path_regex` (searched in the
+        path relative to the v3 base) with `status`, without performing them."""
+        self._failures.add(method, path_regex, status, times)
+
+    # --- the merchant's dashboard (programmatic edits; they fire webhooks like HTTP ones) ---------------
+    # Fields come as a mapping, as keyword arguments, or both (keywords win). Errors raise ApiError.
+
+    def create_product(
+        self,
+        fields: Mapping[str, Any] | None = None,
+        /,
+        *,
+        variants: Iterable[Mapping[str, Any]] = (),
+        images: Iterable[Mapping[str, Any]] = (),
+        **more: Any,
+    ) -> dict[str, Any]:
+        """Create a product (type, weight and price default to physical, 0, 0 as in the dashboard)."""
+        body: dict[str, Any] = {"type": "physical", "weight": 0, "price": 0, **(fields or {}), **more}
+        body["variants"] = [*body.get("variants", []), *(dict(v) for v in variants)]
+        body["images"] = [*body.get("images", []), *(dict(i) for i in images)]
+        return self.catalog.create_product(body, FULL)
+
+    def update_product(
+        self, product_id: int, changes: Mapping[str, Any] | None = None, /, **more: Any
+    ) -> dict[str, Any]:
+        return self.catalog.update_product(product_id, _fields(changes, more), FULL)
+
+    def delete_product(self, product_id: int) -> None:
+        self.catalog.delete_product(product_id)
+
+    def add_image(self, product_id: int, image: str | Mapping[str, Any], /, **more: Any) -> dict[str, Any]:
+        """Add an image by URL (`add_image(7, "https://...")`) or by fields (`image_url`, `sort_order`)."""
+        fields = {"image_url": image} if isinstance(image, str) else image
+        return self.catalog.create_image(product_id, _fields(fields, more))
+
+    def add_variant(
+        self, product_id: int, fields: Mapping[str, Any] | None = None, /, **more: Any
+    ) -> dict[str, Any]:
+        return self.catalog.create_variant(product_id, _fields(fields, more))
+
+    def update_variant(
+        self, product_id: int, variant_id: int, changes: Mapping[str, Any] | None = None, /, **more: Any
+    ) -> dict[str, Any]:
+        return self.catalog.update_variant(product_id, variant_id, _fields(changes, more))
+
+    def delete_variant(self, product_id: int, variant_id: int) -> None:
+        self.catalog.delete_variant(product_id, variant_id)
+
+    def create_category(self, category: str | Mapping[str, Any], /, **more: Any) -> dict[str, Any]:
+        """`create_category("Mugs", parent_id=21)` or `create_category({"name": "Mugs", "parent_id": 21})`."""
+        fields = {"name": category} if isinstance(category, str) else category
+        return self.catalog.taxonomy.create_category({"parent_id": 0, **_fields(fields, more)})
+
+    def update_category(
+        self, category_id: int, changes: Mapping[str, Any] | None = None, /, **more: Any
+    ) -> dict[str, Any]:
+        return self.catalog.taxonomy.update_category(category_id, _fields(changes, more))
+
+    def delete_category(self, category_id: int) -> None:
+        self.catalog.taxonomy.delete_category(category_id)
+
+    def create_brand(self, brand: str | Mapping[str, Any], /, **more: Any) -> dict[str, Any]:
+        fields = {"name": brand} if isinstance(brand, str) else brand
+        return self.catalog.taxonomy.create_brand(_fields(fields, more))
+
+    def update_brand(
+        self, brand_id: int, changes: Mapping[str, Any] | None = None, /, **more: Any
+    ) -> dict[str, Any]:
+        return self.catalog.taxonomy.update_brand(brand_id, _fields(changes, more))
+
+    def delete_brand(self, brand_id: int) -> None:
+        self.catalog.taxonomy.delete_brand(brand_id)
+
+    def set_listing(self, channel_id: int, product_id: int, state: str = "active") -> dict[str, Any]:
+        """List the product (all its variants) on the channel in `state`, creating the listing if needed."""
+        return self.catalog.listings.set_state(channel_id, product_id, state)
+
+    # --- reading the store ------------------------------------------------------------------------------
+    # `include` takes sub-resource names, as an iterable or a comma-separated string ("variants,images").
+
+    def get_product(self, product_id: int, include: str | Iterable[str] = FULL) -> dict[str, Any] | None:
+        try:
+            return self.catalog.product_view(product_id, _includes(include))
+        except ApiError:
+            return None
+
+    def products(self, include: str | Iterable[str] = FULL) -> list[dict[str, Any]]:
+        with self.catalog.lock:
+            return [self.catalog.product_view(pid, _includes(include)) for pid in self.catalog.product_ids()]
+
+    def categories(self) -> list[dict[str, Any]]:
+        return self.catalog.taxonomy.list_categories()
+
+    def brands(self) -> list[dict[str, Any]]:
+        return self.catalog.taxonomy.list_brands()
+
+    def listings(self, channel_id: int) -> list[dict[str, Any]]:
+        return self.catalog.listings.query(channel_id, limit=1_000_000)[1]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self.hooks.list_hooks()
+
+    # --- webhooks out -----------------------------------------------------------------------------------
+
+    def _emit(self, scope: str, data: dict[str, Any]) -> None:
+        """Queue one delivery of `scope` to every active hook whose scope matches."""
+        created_at = int(self.clock())
+        seq = next(self._event_seq)
+        for hook in self.hooks.matching(scope):
+            digest = hashlib.sha1(  # noqa: S324 - an identifier, as BigCommerce's `hash`, not security
+                f"{self.store_hash}:{seq}:{hook['id']}:{scope}:{created_at}".encode()
+            ).hexdigest()
+            payload = {
+                "scope": scope,
+                "store_id": self.store_id,
+                "data": dict(data),
+                "hash": digest,
+                "created_at": created_at,
+                "producer": f"stores/{self.store_hash}",
+            }
+            self._dispatcher.enqueue(hook, payload)
+
+
+def _fields(given: Mapping[str, Any] | None, more: Mapping[str, Any]) -> dict[str, Any]:
+    return {**(given or {}), **more}
+
+
+def _includes(include: str | Iterable[str]) -> tuple[str, ...]:
+    if isinstance(include, str):
+        return tuple(p.strip() for p in include.split(",") if p.strip())
+    return tuple(include)

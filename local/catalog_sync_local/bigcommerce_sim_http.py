@@ -1,0 +1,211 @@
+"""The HTTP front of the simulated store: one request through auth, rate limit, failure injection and routes.
+
+Order, as the live API behaves: a path outside `/stores/{store_hash}/v3` is 404; a wrong `X-Auth-Token` is
+401 (not counted against the quota); a spent quota is 429 and the request is not performed; then an
+injected failure, if one matches, answers instead of the route. Every answer carries the
+`X-Rate-Limit-*` headers and is recorded in the request log.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit
+
+from catalog_sync_local.bigcommerce_sim_fields import ApiError
+from catalog_sync_local.bigcommerce_sim_routes import Request, Routes
+
+logger = logging.getLogger(__name__)
+
+
+class RequestRecord(NamedTuple):
+    method: str
+    path: str  # relative to the v3 base, without the query string
+    status: int
+
+
+class RateLimiter:
+    """A fixed window of `window_ms` per store allowing `quota` requests, timed by the injected clock."""
+
+    def __init__(self, quota: int, window_ms: int, clock: Callable[[], float]) -> None:
+        self.quota = quota
+        self.window_ms = window_ms
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._window_start_ms: float | None = None
+        self._used = 0
+
+    def take(self, *, consume: bool = True) -> tuple[bool, dict[str, str]]:
+        """(allowed, headers). A request refused (or not consumed) does not count."""
+        with self._lock:
+            now_ms = self.clock() * 1000.0
+            if self._window_start_ms is None or now_ms >= self._window_start_ms + self.window_ms:
+                self._window_start_ms, self._used = now_ms, 0
+            allowed = self._used < self.quota
+            if allowed and consume:
+                self._used += 1
+            reset_ms = max(0, int(self._window_start_ms + self.window_ms - now_ms))
+            headers = {
+                "X-Rate-Limit-Requests-Left": str(self.quota - self._used),
+                "X-Rate-Limit-Requests-Quota": str(self.quota),
+                "X-Rate-Limit-Time-Reset-Ms": str(reset_ms),
+                "X-Rate-Limit-Time-Window-Ms": str(self.window_ms),
+            }
+            return allowed, headers
+
+
+@dataclass
+class _Failure:
+    method: str
+    pattern: re.Pattern[str]
+    status: int
+    times: int
+
+
+class FailureInjector:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: list[_Failure] = []
+
+    def add(self, method: str, path_regex: str, status: int, times: int) -> None:
+        with self._lock:
+            self._failures.append(_Failure(method.upper(), re.compile(path_regex), status, times))
+
+    def take(self, method: str, path: str) -> int | None:
+        """The status to answer instead of performing `method path`, if an injected failure matches."""
+        with self._lock:
+            for failure in self._failures:
+                if failure.method in ("*", method) and failure.pattern.search(path):
+                    failure.times -= 1
+                    if failure.times <= 0:
+                        self._failures.remove(failure)
+                    return failure.status
+            return None
+
+
+class App:
+    def __init__(
+        self,
+        *,
+        store_hash: str,
+        access_token: str,
+        routes: Routes,
+        limiter: RateLimiter,
+        failures: FailureInjector,
+    ) -> None:
+        self.prefix = f"/stores/{store_hash}/v3"
+        self.access_token = access_token
+        self.routes = routes
+        self.limiter = limiter
+        self.failures = failures
+        self._log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+
+    def request_log(self) -> list[RequestRecord]:
+        with self._log_lock:
+            return list(self._log)
+
+    def handle(
+        self, method: str, target: str, auth_token: str | None, raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(target)
+        path = url.path[len(self.prefix) :] if url.path.startswith(self.prefix + "/") else url.path
+        status, body, extra = self._answer(method, path, url.path != path, url.query, auth_token or "", raw)
+        with self._log_lock:
+            self._log.append(RequestRecord(method, path, status))
+        payload = b"" if body is None else json.dumps(body).encode()
+        return status, {"Content-Type": "application/json", **extra}, payload
+
+    def _answer(
+        self, method: str, path: str, in_store: bool, query: str, token: str, raw: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        if not in_store:
+            return 404, ApiError(404, "The requested resource was not found.").body(), {}
+        if not hmac.compare_digest(token.encode(), self.access_token.encode()):
+            _, limits = self.limiter.take(consume=False)
+            return 401, ApiError(401, "Unauthorized: a valid X-Auth-Token is required").body(), limits
+        allowed, limits = self.limiter.take()
+        if not allowed:
+            return 429, ApiError(429, "Too many requests: the rate limit quota is spent").body(), limits
+        injected = self.failures.take(method, path)
+        if injected is not None:
+            return injected, ApiError(injected, f"Injected failure ({injected})").body(), limits
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            return 400, ApiError(400, "The request body is not valid JSON").body(), limits
+        request = Request(method, path, parse_qsl(query, keep_blank_values=True), body)
+        try:
+            status, reply = self.routes.dispatch(request)
+        except ApiError as exc:
+            return exc.status, exc.body(), limits
+        except Exception as exc:  # a simulator bug: answer like a server error, with the cause
+            logger.exception("simulated store failed on %s %s", method, path)
+            return 500, ApiError(500, f"Internal error: {type(exc).__name__}: {exc}"[:300]).body(), limits
+        return status, reply, limits
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "BigCommerceSim/1.0"
+    protocol_version = "HTTP/1.0"  # one request per connection: stop() leaves no live keep-alive sockets
+    timeout = 10
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(min(length, 10_000_000)) if length > 0 else b""
+        app: App = self.server.app  # type: ignore[attr-defined]
+        status, headers, payload = app.handle(self.command, self.path, self.headers.get("X-Auth-Token"), raw)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload and self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # the App keeps its own request log
+
+
+class Server:
+    """ThreadingHTTPServer on 127.0.0.1 in a daemon thread; stop() is prompt and bounded."""
+
+    def __init__(self, app: App, port: int = 0) -> None:
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.app = app  # type: ignore[attr-defined]
+        self.port: int = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name="bigcommerce-sim",
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+            self._thread.join(timeout)
+        self._httpd.server_close()

@@ -1,0 +1,204 @@
+"""The whole stack on one machine: moto, the template's resources, store simulators, the HTTP API.
+
+Used by the tests, `make demo` and `catalog-sync local start`, so all three run the same handlers the
+same way. Everything binds to 127.0.0.1 and stops when the context exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+from catalog_sync_local.api_server import LocalApiServer
+from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+from catalog_sync_local.runtime import DrainReport, LocalRuntime, reset_containers
+from catalog_sync_local.stack import LocalStack, deploy_local_stack
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+CONNECTIONS = REPO / "config" / "connections.local.yaml"
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+# Local retries come back at once (the template's default backoff base is 30 s).
+LOCAL_PARAMETERS = {"RetryBackoffBaseSeconds": "0"}
+
+
+class Sandbox:
+    def __init__(
+        self,
+        *,
+        template_path: Path = TEMPLATE,
+        connections_path: Path = CONNECTIONS,
+        parameter_overrides: Mapping[str, str] | None = None,
+        store_quota: int = 150,
+        store_window_ms: int = 30_000,
+        register_webhooks: bool = True,
+        api_port: int = 0,
+        env_overrides: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        self.template_path = template_path
+        self.connections_doc: dict[str, Any] = yaml.safe_load(connections_path.read_text())
+        self.parameter_overrides = {**LOCAL_PARAMETERS, **(parameter_overrides or {})}
+        self.store_quota = store_quota
+        self.store_window_ms = store_window_ms
+        self.register_webhooks = register_webhooks
+        self.api_port = api_port
+        self.env_overrides = env_overrides
+        self.stores: dict[str, BigCommerceStore] = {}
+        self._saved_env: dict[str, str | None] = {}
+        self._mock: Any = None
+        self.stack: LocalStack
+        self.runtime: LocalRuntime
+        self.api: LocalApiServer
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    def __enter__(self) -> Sandbox:
+        from moto import mock_aws
+
+        self._saved_env = {k: os.environ.get(k) for k in FAKE_AWS_ENV}
+        os.environ.update(FAKE_AWS_ENV)
+        self._mock = mock_aws()
+        self._mock.start()
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self) -> None:
+        reset_containers()
+        self.stack = deploy_local_stack(self.template_path, parameter_overrides=self.parameter_overrides)
+        self.runtime = LocalRuntime(self.stack, env_overrides=self.env_overrides)
+        for name, conn in self.connections_doc["connections"].items():
+            secret = conn["signing"]["secrets"][0]
+            for role in ("source", "destination"):
+                endpoint = conn[role]
+                store = self.stores.get(endpoint["store_hash"])
+                if store is None:
+                    store = BigCommerceStore(
+                        store_hash=endpoint["store_hash"],
+                        access_token=endpoint["access_token"],
+                        quota=self.store_quota,
+                        window_ms=self.store_window_ms,
+                        webhook_secret=secret if role == "source" else None,
+                    )
+                    store.start()
+                    self.stores[endpoint["store_hash"]] = store
+                endpoint["api_url"] = store.api_url
+            del name
+        self._publish_connections()
+        self.api = LocalApiServer(self.runtime, port=self.api_port).start()
+        if self.register_webhooks:
+            for name in self.connections_doc["connections"]:
+                self.register_hooks(name)
+
+    def __exit__(self, *exc: object) -> None:
+        if hasattr(self, "api"):
+            self.api.stop()
+        for store in self.stores.values():
+            store.stop()
+        reset_containers()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    # --- helpers for tests and the demo -------------------------------------------------------------
+
+    def connection(self, name: str) -> dict[str, Any]:
+        conn: dict[str, Any] = self.connections_doc["connections"][name]
+        return conn
+
+    def source_store(self, name: str) -> BigCommerceStore:
+        return self.stores[self.connection(name)["source"]["store_hash"]]
+
+    def destination_store(self, name: str) -> BigCommerceStore:
+        return self.stores[self.connection(name)["destination"]["store_hash"]]
+
+    def webhook_url(self, name: str) -> str:
+        return f"{self.api.url}/webhooks/{name}"
+
+    def register_hooks(self, name: str) -> None:
+        """Register the connection's scopes on its source store, pointing at the local HTTP API."""
+        conn = self.connection(name)
+        store = self.source_store(name)
+        token = conn["source"]["access_token"]
+        for scope in conn.get("scopes", []):
+            resp = requests.post(
+                f"{store.v3_base}/hooks",
+                json={"scope": scope, "destination": self.webhook_url(name), "is_active": True},
+                headers={"X-Auth-Token": token, "Accept": "application/json"},
+                timeout=10,
+            )
+            resp.raise_for_status()
+
+    def update_connection(self, name: str, **changes: Any) -> None:
+        self.connection(name).update(changes)
+        self._publish_connections()
+
+    def _publish_connections(self) -> None:
+        import boto3
+
+        boto3.client("secretsmanager").put_secret_value(
+            SecretId=self.stack.resources["ConnectionsSecret"], SecretString=json.dumps(self.connections_doc)
+        )
+
+    def settle(self, *, max_rounds: int = 50, max_seconds: float = 60.0) -> DrainReport:
+        """Deliver pending webhooks and drain the queue until both are quiet (bounded)."""
+        total = DrainReport()
+        deadline = time.monotonic() + max_seconds
+        for _ in range(max_rounds):
+            for store in self.stores.values():
+                store.wait_for_deliveries(timeout=max(0.1, deadline - time.monotonic()))
+            report = self.runtime.drain(max_seconds=max(0.1, deadline - time.monotonic()))
+            total.batches += report.batches
+            total.received += report.received
+            total.succeeded += report.succeeded
+            total.failed += report.failed
+            if report.received == 0 or time.monotonic() > deadline:
+                break
+        return total
+
+    def deliveries_pending(self) -> bool:
+        return any(store.pending_deliveries() for store in self.stores.values())
+
+    def events(self) -> list[dict[str, Any]]:
+        import boto3
+        from catalog_sync.store.items import from_item
+
+        client = boto3.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.stack.resources["EventsTable"]}
+        for _ in range(1000):
+            resp = client.scan(**kwargs)
+            items.extend(from_item(i) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return items
+
+    def queue_depth(self, logical_id: str) -> int:
+        import boto3
+
+        attrs = boto3.client("sqs").get_queue_attributes(
+            QueueUrl=self.stack.queues[logical_id].url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])

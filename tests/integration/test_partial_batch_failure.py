@@ -1,0 +1,62 @@
+"""A failing record is the only one retried; after the redrive limit it is in the DLQ; the rest sync."""
+
+from __future__ import annotations
+
+import boto3
+
+from catalog_sync.models import SyncRequest
+from catalog_sync.store.state import StateStore
+from catalog_sync_local.sandbox import Sandbox
+from tests.integration.conftest import CONNECTION
+
+
+def _enqueue(box: Sandbox, product_ids: list[int]) -> None:
+    sqs = boto3.client("sqs")
+    entries = [
+        {
+            "Id": str(i),
+            "MessageBody": SyncRequest(connection=CONNECTION, entity_type="product", entity_id=pid).model_dump_json(),
+        }
+        for i, pid in enumerate(product_ids)
+    ]
+    sqs.send_message_batch(QueueUrl=box.stack.queues["SyncQueue"].url, Entries=entries)
+
+
+def test_one_failing_record_in_ten_is_retried_alone_then_dead_lettered(sandbox: Sandbox) -> None:
+    store_a = sandbox.source_store(CONNECTION)
+    ids = [
+        store_a.create_product({"name": f"P{i}", "type": "physical", "sku": f"SKU-{i}", "price": i, "weight": 1})["id"]
+        for i in range(10)
+    ]
+    # Another worker holds product 0's lease for 10 minutes: every attempt on it is a retriable failure.
+    state = StateStore(sandbox.stack.resources["SyncStateTable"], boto3.client("dynamodb"))
+    state.acquire(CONNECTION, "product", ids[0], owner="someone-else", lease_s=600)
+    _enqueue(sandbox, ids)
+
+    report = sandbox.runtime.drain(max_batches=20)
+
+    redrive = sandbox.stack.queues["SyncQueue"].max_receive_count
+    assert report.succeeded == 9
+    assert report.failed == redrive  # the same record, once per receive, until the redrive limit
+    synced = {p["sku"] for p in sandbox.destination_store(CONNECTION).products()}
+    assert synced == {f"SKU-{i}" for i in range(1, 10)}
+    assert sandbox.queue_depth("SyncQueue") == 0
+    assert sandbox.queue_depth("SyncDeadLetterQueue") == 1
+    [parked] = boto3.client("sqs").receive_message(QueueUrl=sandbox.stack.queues["SyncDeadLetterQueue"].url)["Messages"]
+    assert SyncRequest.model_validate_json(parked["Body"]).entity_id == ids[0]
+
+
+def test_a_record_no_retry_can_fix_goes_to_the_dlq_at_once_with_its_reason(sandbox: Sandbox) -> None:
+    store_a = sandbox.source_store(CONNECTION)
+    no_sku = store_a.create_product({"name": "Nameless", "type": "physical", "price": 1, "weight": 1})
+    fine = store_a.create_product({"name": "Fine", "type": "physical", "sku": "FINE-1", "price": 1, "weight": 1})
+    _enqueue(sandbox, [no_sku["id"], fine["id"]])
+
+    report = sandbox.runtime.drain()
+
+    assert (report.received, report.failed) == (2, 0)
+    [parked] = boto3.client("sqs").receive_message(
+        QueueUrl=sandbox.stack.queues["SyncDeadLetterQueue"].url, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert parked["MessageAttributes"]["error_code"]["StringValue"] == "missing_sku"
+    assert [p["sku"] for p in sandbox.destination_store(CONNECTION).products()] == ["FINE-1"]

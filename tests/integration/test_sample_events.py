@@ -1,0 +1,90 @@
+"""Every event in events/ runs through the function the template maps its folder to.
+
+Folder names match the functions' CodeUri (events/webhook_receiver -> functions/webhook_receiver), so
+`sam local invoke <LogicalId> -e events/<folder>/<case>.json` and these tests feed the same events.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from catalog_sync_local.sandbox import Sandbox
+from tests.conftest import EVENTS
+from tests.integration.conftest import CONNECTION
+
+ALL_EVENTS = sorted(EVENTS.glob("*/*.json"))
+
+
+def _function_for(box: Sandbox, event_file: Path) -> str:
+    [logical_id] = [f.logical_id for f in box.stack.functions.values() if f.code_dir.name == event_file.parent.name]
+    return logical_id
+
+
+def _signed_at(event: dict) -> int:
+    return int(event["headers"]["webhook-timestamp"])
+
+
+def test_there_is_an_event_for_every_function(sandbox: Sandbox) -> None:
+    covered = {_function_for(sandbox, path) for path in ALL_EVENTS}
+    assert covered == set(sandbox.stack.functions)
+
+
+@pytest.mark.parametrize("event_file", sorted(EVENTS.glob("webhook_receiver/*.json")), ids=lambda p: p.name)
+def test_webhook_samples_are_accepted_at_their_signing_time(
+    sandbox: Sandbox, event_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = json.loads(event_file.read_text())
+    monkeypatch.setattr(time, "time", lambda: _signed_at(event) + 1.0)
+
+    response = sandbox.runtime.invoke(_function_for(sandbox, event_file), event)
+
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["status"] == "accepted"
+    assert sandbox.queue_depth("SyncQueue") == 1
+
+
+@pytest.mark.parametrize("event_file", sorted(EVENTS.glob("webhook_receiver/*.json")), ids=lambda p: p.name)
+def test_webhook_samples_are_refused_as_replays_after_the_tolerance(
+    sandbox: Sandbox, event_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = json.loads(event_file.read_text())
+    monkeypatch.setattr(time, "time", lambda: _signed_at(event) + 301.0)
+
+    response = sandbox.runtime.invoke(_function_for(sandbox, event_file), event)
+
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"])["error"] == "timestamp_out_of_tolerance"
+    assert sandbox.events() == []
+
+
+def test_consumer_sample_batch_syncs_both_products(sandbox: Sandbox) -> None:
+    store_a = sandbox.source_store(CONNECTION)
+    for i in (1, 2):
+        store_a.create_product({"name": f"Sample {i}", "type": "physical", "sku": f"SAMPLE-{i}", "price": i, "weight": 1})
+    event_file = EVENTS / "sync_consumer" / "product_batch.json"
+
+    response = sandbox.runtime.invoke(_function_for(sandbox, event_file), json.loads(event_file.read_text()))
+
+    assert response == {"batchItemFailures": []}
+    assert sorted(p["sku"] for p in sandbox.destination_store(CONNECTION).products()) == ["SAMPLE-1", "SAMPLE-2"]
+
+
+def test_scheduled_samples_run_their_jobs(sandbox: Sandbox) -> None:
+    store_a = sandbox.source_store(CONNECTION)
+    for i in range(3):
+        store_a.create_product({"name": f"Sched {i}", "type": "physical", "sku": f"SCHED-{i}", "price": 1, "weight": 1})
+    results = {}
+    for folder in ("pull_sync", "full_sync", "event_cleanup"):
+        event_file = EVENTS / folder / "scheduled.json"
+        results[folder] = sandbox.runtime.invoke(_function_for(sandbox, event_file), json.loads(event_file.read_text()))
+
+    assert results["pull_sync"]["connections"][0]["enqueued"] == 3
+    assert results["full_sync"]["connections"][0]["enqueued"] == 3
+    assert results["event_cleanup"]["job"] == "cleanup"
+    assert sandbox.queue_depth("SyncQueue") == 6
+    sandbox.settle()
+    assert sorted(p["sku"] for p in sandbox.destination_store(CONNECTION).products()) == ["SCHED-0", "SCHED-1", "SCHED-2"]

@@ -1,0 +1,468 @@
+"""template.yaml: the contract names, the wiring ARCHITECTURE asks for, and least privilege.
+
+Checks run on the template as written and on its SAM transform (aws-sam-translator, as deploy applies it),
+so generated roles and event source mappings are checked too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from catalog_sync_local.stack import load_template, package_template, transform_template
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO / "template.yaml"
+
+FUNCTIONS = {
+    "WebhookReceiverFunction": "functions/webhook_receiver",
+    "SyncConsumerFunction": "functions/sync_consumer",
+    "PullSyncFunction": "functions/pull_sync",
+    "FullSyncFunction": "functions/full_sync",
+    "EventCleanupFunction": "functions/event_cleanup",
+}
+COMMON_ENV = {
+    "STAGE",
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_LOG_LEVEL",
+    "EVENTS_TABLE_NAME",
+    "STATE_TABLE_NAME",
+    "SYNC_QUEUE_URL",
+    "CONNECTIONS_SECRET_ID",
+    "EVENT_RETENTION_DAYS",
+}
+EXTRA_ENV = {
+    "SyncConsumerFunction": {"SYNC_DLQ_URL", "RETRY_BACKOFF_BASE_SECONDS"},
+    "PullSyncFunction": {"PULL_OVERLAP_SECONDS"},
+    "FullSyncFunction": {"FULL_SYNC_PAGE_SIZE"},
+    "EventCleanupFunction": {"STUCK_AFTER_SECONDS"},
+}
+# AWS-managed policies a Lambda role may carry. Both use "Resource": "*" inside: CloudWatch Logs writes
+# (the function's log group is named after the function, so scoping it would be circular) and X-Ray
+# segments (X-Ray has no resource-level permissions). Notably NOT AWSLambdaSQSQueueExecutionRole, which
+# would let the consumer receive/delete on every queue in the account.
+ALLOWED_MANAGED_POLICIES = {
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+}
+# What each handler does to which resource (see catalog_sync.store.*): each must be granted.
+NEEDS = {
+    "WebhookReceiverFunction": [
+        ("dynamodb:PutItem", "EventsTable"),
+        ("sqs:SendMessage", "SyncQueue"),
+        ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
+    ],
+    "SyncConsumerFunction": [
+        ("sqs:ReceiveMessage", "SyncQueue"),
+        ("sqs:DeleteMessage", "SyncQueue"),
+        ("sqs:ChangeMessageVisibility", "SyncQueue"),
+        ("sqs:SendMessage", "SyncDeadLetterQueue"),
+        ("dynamodb:UpdateItem", "EventsTable"),
+        ("dynamodb:GetItem", "SyncStateTable"),
+        ("dynamodb:PutItem", "SyncStateTable"),
+        ("dynamodb:UpdateItem", "SyncStateTable"),
+        ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
+    ],
+    "PullSyncFunction": [
+        ("dynamodb:GetItem", "SyncStateTable"),
+        ("dynamodb:PutItem", "SyncStateTable"),
+        ("sqs:SendMessage", "SyncQueue"),
+        ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
+    ],
+    "FullSyncFunction": [
+        ("dynamodb:GetItem", "SyncStateTable"),
+        ("dynamodb:PutItem", "SyncStateTable"),
+        ("sqs:SendMessage", "SyncQueue"),
+        ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
+    ],
+    "EventCleanupFunction": [
+        ("dynamodb:Query", "EventsTable"),
+        ("dynamodb:DeleteItem", "EventsTable"),
+        ("dynamodb:UpdateItem", "EventsTable"),
+        ("sqs:SendMessage", "SyncQueue"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE_PATH)
+
+
+@pytest.fixture(scope="module")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = template["Resources"]
+    return result
+
+
+@pytest.fixture(scope="module")
+def transformed(template: dict[str, Any]) -> dict[str, Any]:
+    packaged, _, _ = package_template(template, REPO, "artifacts")
+    return transform_template(packaged)
+
+
+def props(resources: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = resources[logical_id]["Properties"]
+    return result
+
+
+def function_setting(template: dict[str, Any], logical_id: str, key: str) -> Any:
+    own = props(template["Resources"], logical_id)
+    return own[key] if key in own else template["Globals"]["Function"][key]
+
+
+# --- contract names and shape -------------------------------------------------------------------------
+
+
+def test_contract_logical_ids_exist_with_their_types(resources: dict[str, Any]) -> None:
+    expected = {
+        **dict.fromkeys(FUNCTIONS, "AWS::Serverless::Function"),
+        "SyncQueue": "AWS::SQS::Queue",
+        "SyncDeadLetterQueue": "AWS::SQS::Queue",
+        "EventsTable": "AWS::DynamoDB::Table",
+        "SyncStateTable": "AWS::DynamoDB::Table",
+        "HttpApi": "AWS::Serverless::HttpApi",
+        "CatalogSyncLayer": "AWS::Serverless::LayerVersion",
+        "ConnectionsSecret": "AWS::SecretsManager::Secret",
+        "AlarmTopic": "AWS::SNS::Topic",
+    }
+    assert {k: resources[k]["Type"] for k in expected if k in resources} == expected
+
+
+def test_webhook_route_is_post_webhooks_connection_on_the_http_api(resources: dict[str, Any]) -> None:
+    events = props(resources, "WebhookReceiverFunction")["Events"]
+    routes = [e["Properties"] for e in events.values() if e["Type"] == "HttpApi"]
+    assert routes == [{"ApiId": {"Ref": "HttpApi"}, "Method": "POST", "Path": "/webhooks/{connection}"}]
+
+
+def test_functions_code_handler_runtime_and_layer(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.12"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Tracing"] == "Active"
+    assert {"Ref": "CatalogSyncLayer"} in globals_["Layers"]
+    for logical_id, code_dir in FUNCTIONS.items():
+        fn = props(resources, logical_id)
+        assert fn["CodeUri"].rstrip("/") == code_dir
+        assert fn["Handler"] == "app.handler"
+        assert (REPO / code_dir).is_dir()
+
+
+def test_builds_need_no_docker_and_no_local_python312(resources: dict[str, Any]) -> None:
+    makefile = (REPO / "functions" / "Makefile").read_text()
+    for logical_id in FUNCTIONS:
+        assert resources[logical_id]["Metadata"] == {"BuildMethod": "makefile", "ContextPath": "functions"}
+        assert logical_id in makefile  # its build-<LogicalId> target
+    layer = resources["CatalogSyncLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert props(resources, "CatalogSyncLayer")["ContentUri"].rstrip("/") == "layers/catalog_sync"
+    layer_makefile = (REPO / "layers" / "catalog_sync" / "Makefile").read_text()
+    assert "build-CatalogSyncLayer:" in layer_makefile
+    for flag in ("--platform manylinux2014_aarch64", "--implementation cp", "--python-version 3.12"):
+        assert flag in layer_makefile
+    requirements = (REPO / "layers" / "catalog_sync" / "requirements.txt").read_text().lower()
+    pinned = dict(re.findall(r"^([a-z0-9_.-]+)==(\S+)$", requirements, flags=re.MULTILINE))
+    assert {"aws-lambda-powertools", "requests", "pydantic"} <= set(pinned)
+    assert "boto3" not in pinned  # the Lambda runtime provides it
+
+
+# --- queue, consumer, tables ---------------------------------------------------------------------------
+
+
+def test_sync_queue_visibility_is_at_least_six_consumer_timeouts(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    consumer_timeout = function_setting(template, "SyncConsumerFunction", "Timeout")
+    assert props(resources, "SyncQueue")["VisibilityTimeout"] >= 6 * consumer_timeout
+
+
+def test_sync_queue_redrives_to_the_dead_letter_queue(resources: dict[str, Any]) -> None:
+    queue = props(resources, "SyncQueue")
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    dlq = props(resources, "SyncDeadLetterQueue")
+    assert dlq["MessageRetentionPeriod"] == 14 * 86_400
+    assert queue["SqsManagedSseEnabled"] is True
+    assert dlq["SqsManagedSseEnabled"] is True
+
+
+def test_consumer_reports_partial_batch_failures_with_bounded_concurrency(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    [event] = props(resources, "SyncConsumerFunction")["Events"].values()
+    assert event["Type"] == "SQS"
+    sqs = event["Properties"]
+    assert sqs["Queue"] == {"Fn::GetAtt": ["SyncQueue", "Arn"]}
+    assert sqs["BatchSize"] == 10
+    assert sqs["MaximumBatchingWindowInSeconds"] >= 1
+    assert sqs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert sqs["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "ConsumerMaxConcurrency"}
+    parameter = template["Parameters"]["ConsumerMaxConcurrency"]
+    assert (parameter["MinValue"], parameter["MaxValue"]) == (2, 1000)
+
+
+@pytest.mark.parametrize("table", ["EventsTable", "SyncStateTable"])
+def test_tables_have_ttl_pitr_sse_and_on_demand_billing(resources: dict[str, Any], table: str) -> None:
+    p = props(resources, table)
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert p["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert p["SSESpecification"] == {"SSEEnabled": True}
+    assert p["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+
+
+def test_events_table_has_the_by_status_index_the_sweeper_queries(resources: dict[str, Any]) -> None:
+    p = props(resources, "EventsTable")
+    [index] = p["GlobalSecondaryIndexes"]
+    assert index == {
+        "IndexName": "ByStatus",
+        "KeySchema": [
+            {"AttributeName": "status", "KeyType": "HASH"},
+            {"AttributeName": "received_at", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    types = {a["AttributeName"]: a["AttributeType"] for a in p["AttributeDefinitions"]}
+    assert types == {"pk": "S", "sk": "S", "status": "S", "received_at": "N"}
+
+
+@pytest.mark.parametrize(
+    ("function", "expression"),
+    [
+        ("PullSyncFunction", "rate(1 hour)"),
+        ("FullSyncFunction", "cron(0 3 * * ? *)"),
+        ("EventCleanupFunction", "rate(2 hours)"),
+    ],
+)
+def test_schedules_follow_the_schedules_enabled_parameter(
+    template: dict[str, Any], resources: dict[str, Any], function: str, expression: str
+) -> None:
+    [event] = props(resources, function)["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == expression
+    assert event["Properties"]["State"] == {"Fn::If": ["SchedulesOn", "ENABLED", "DISABLED"]}
+    assert template["Conditions"]["SchedulesOn"] == {"Fn::Equals": [{"Ref": "SchedulesEnabled"}, "true"]}
+
+
+# --- environment ---------------------------------------------------------------------------------------
+
+
+def test_every_function_gets_the_environment_its_handler_reads(transformed: dict[str, Any]) -> None:
+    for logical_id in FUNCTIONS:
+        env = transformed["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+        assert set(env) == COMMON_ENV | EXTRA_ENV.get(logical_id, set()), logical_id
+        assert env["POWERTOOLS_SERVICE_NAME"] == "catalog-sync"
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == "CatalogSync"
+        assert env["EVENTS_TABLE_NAME"] == {"Ref": "EventsTable"}
+        assert env["STATE_TABLE_NAME"] == {"Ref": "SyncStateTable"}
+        assert env["SYNC_QUEUE_URL"] == {"Ref": "SyncQueue"}
+        assert env["CONNECTIONS_SECRET_ID"] == {"Ref": "ConnectionsSecret"}
+
+
+def test_scheduled_job_settings_have_the_documented_defaults(template: dict[str, Any]) -> None:
+    defaults = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
+    assert defaults["StuckAfterSeconds"] == 900
+    assert defaults["PullOverlapSeconds"] == 300
+    assert defaults["FullSyncPageSize"] == 250
+
+
+# --- least privilege (on the transformed template: what deploy creates) ---------------------------------
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        s for policy in role["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _referenced(node: Any) -> set[str]:
+    """Logical ids and pseudo parameters a resource expression refers to (Ref, GetAtt, ${...} in Sub)."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= _referenced(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+            elif key == "Fn::Sub":
+                text, variables = (value, {}) if isinstance(value, str) else value
+                names = {n.split(".")[0] for n in re.findall(r"\$\{([^}!]+)\}", text)}
+                found |= names - set(variables)
+                found |= _referenced(variables)
+            else:
+                found |= _referenced(value)
+    return found
+
+
+def _roles(transformed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in transformed["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+
+
+def test_no_iam_statement_allows_every_resource_or_every_action(transformed: dict[str, Any]) -> None:
+    roles = _roles(transformed)
+    assert set(roles) == {f"{f}Role" for f in FUNCTIONS}
+    assert not [k for k, r in transformed["Resources"].items() if r["Type"] in ("AWS::IAM::Policy",)]
+    for logical_id, role in roles.items():
+        for statement in _statements(role):
+            for resource in _as_list(statement["Resource"]):
+                assert resource != "*", f"{logical_id}: {statement}"
+                assert not (isinstance(resource, str) and resource.endswith(":*")), (
+                    f"{logical_id}: {statement}"
+                )
+            for action in _as_list(statement["Action"]):
+                assert action != "*" and not action.endswith(":*"), f"{logical_id}: {statement}"
+
+
+def test_every_iam_statement_names_this_stacks_own_resources(transformed: dict[str, Any]) -> None:
+    own = set(transformed["Resources"]) | {"AWS::StackName"}
+    for logical_id, role in _roles(transformed).items():
+        for statement in _statements(role):
+            for resource in _as_list(statement["Resource"]):
+                assert _referenced(resource) & own, f"{logical_id}: {resource} is not scoped to the stack"
+
+
+def test_roles_carry_only_the_allowed_aws_managed_policies(transformed: dict[str, Any]) -> None:
+    for logical_id, role in _roles(transformed).items():
+        arns = {
+            a["Fn::Sub"].replace("${AWS::Partition}", "aws") if isinstance(a, dict) else a
+            for a in role["Properties"].get("ManagedPolicyArns", [])
+        }
+        assert arns <= ALLOWED_MANAGED_POLICIES, logical_id
+
+
+@pytest.mark.parametrize("function", list(NEEDS))
+def test_each_function_is_granted_what_its_handler_does(transformed: dict[str, Any], function: str) -> None:
+    resources = transformed["Resources"]
+    role_id = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [s for s in _statements(resources[role_id]) if s["Effect"] == "Allow"]
+    for action, target in NEEDS[function]:
+        assert any(
+            _grants(statement, action) and target in _referenced(statement["Resource"])
+            for statement in statements
+        ), f"{function} lacks {action} on {target}"
+
+
+def _grants(statement: dict[str, Any], action: str) -> bool:
+    return any(re.fullmatch(a.replace("*", ".*"), action) for a in _as_list(statement["Action"]))
+
+
+def test_the_receiver_cannot_touch_sync_state(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["WebhookReceiverFunctionRole"]
+    referenced = set().union(*(_referenced(s["Resource"]) for s in _statements(role)))
+    assert "SyncStateTable" not in referenced
+    assert "SyncDeadLetterQueue" not in referenced
+
+
+# --- operations ----------------------------------------------------------------------------------------
+
+
+def test_dlq_alarm_notifies_an_encrypted_topic_that_cloudwatch_can_use(resources: dict[str, Any]) -> None:
+    alarm = props(resources, "DeadLetterQueueAlarm")
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SyncDeadLetterQueue", "QueueName"]}}
+    ]
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    # alias/aws/sns would silently drop alarm notifications: CloudWatch may not use that key.
+    assert props(resources, "AlarmTopic")["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
+    key_policy = props(resources, "AlarmTopicKey")["KeyPolicy"]["Statement"]
+    assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in key_policy)
+
+
+def test_dashboard_body_is_valid_json_with_the_metrics_asked_for(resources: dict[str, Any]) -> None:
+    body, variables = props(resources, "Dashboard")["DashboardBody"]["Fn::Sub"]
+    rendered = re.sub(r"\$\{([^}]+)\}", lambda m: f"<{m.group(1)}>", body)
+    dashboard = json.loads(rendered)
+    text = json.dumps(dashboard)
+    for needle in (
+        "CatalogSync",
+        "Webhook",
+        "Sync",
+        "<QueueName>",
+        "<DlqName>",
+        "Errors",
+        "Duration",
+        "Throttles",
+    ):
+        assert needle in text
+    used = set(re.findall(r"\$\{([^}:]+)\}", body))
+    assert used == set(variables)
+
+
+def test_outputs_name_the_api_queues_tables_and_secret(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    for name in (
+        "ApiUrl",
+        "WebhookUrl",
+        "SyncQueueUrl",
+        "SyncDeadLetterQueueUrl",
+        "EventsTableName",
+        "SyncStateTableName",
+        "ConnectionsSecretArn",
+        "DashboardUrl",
+    ):
+        assert name in outputs
+    assert outputs["ConnectionsSecretArn"]["Value"] == {"Ref": "ConnectionsSecret"}
+
+
+def test_the_connections_secret_starts_as_an_empty_document(resources: dict[str, Any]) -> None:
+    assert json.loads(props(resources, "ConnectionsSecret")["SecretString"]) == {"connections": {}}
+
+
+# --- samconfig.toml ------------------------------------------------------------------------------------
+
+
+def _overrides(config: dict[str, Any], env: str) -> dict[str, str]:
+    text = config[env]["deploy"]["parameters"]["parameter_overrides"]
+    return {key: value for key, value in (pair.split("=", 1) for pair in shlex.split(text))}
+
+
+def test_samconfig_environments_override_only_real_parameters_with_allowed_values(
+    template: dict[str, Any],
+) -> None:
+    config = tomllib.loads((REPO / "samconfig.toml").read_text())
+    parameters = template["Parameters"]
+    for env in ("default", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert "CAPABILITY_IAM" in deploy["capabilities"]
+        assert deploy["resolve_s3"] is True
+        for name, value in _overrides(config, env).items():
+            spec = parameters[name]
+            if "AllowedValues" in spec:
+                assert value in [str(v) for v in spec["AllowedValues"]], (env, name, value)
+            if spec["Type"] == "Number":
+                assert (
+                    spec.get("MinValue", float("-inf")) <= float(value) <= spec.get("MaxValue", float("inf"))
+                )
+    dev, prod = _overrides(config, "default"), _overrides(config, "prod")
+    assert (dev["Stage"], prod["Stage"]) == ("dev", "prod")
+    assert {"LogLevel", "SchedulesEnabled", "ConsumerMaxConcurrency"} <= {
+        k for k in dev if dev[k] != prod.get(k)
+    }
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+    assert (
+        config["default"]["global"]["parameters"]["stack_name"]
+        != config["prod"]["global"]["parameters"]["stack_name"]
+    )
