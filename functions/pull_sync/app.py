@@ -9,6 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.jobs import pull_changes, time_left_from
 from catalog_sync.services import get_services

@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from catalog_sync import ingest
 from catalog_sync.errors import ConfigurationError, PayloadInvalid, RequestRejected, StorageUnavailable
 from catalog_sync.services import get_services

@@ -55,10 +55,10 @@ def catalog_differences(
             if a[field] != b[field]:
                 problems.append(f"{sku}.{field}: source {a[field]!r} != destination {b[field]!r}")
     for sku in sorted(deleted_skus):
-        product = present.get(sku)
-        if product is None:
+        tombstone = present.get(sku)
+        if tombstone is None:
             continue
-        if product.get("is_visible") or product.get("availability") != "disabled":
+        if tombstone.get("is_visible") or tombstone.get("availability") != "disabled":
             problems.append(f"{sku}: deleted at the source but still visible/available at the destination")
     for sku in sorted(set(present) - set(wanted) - set(deleted_skus)):
         problems.append(f"{sku}: in destination but not in source")

@@ -12,11 +12,12 @@ import time
 from collections import Counter
 from typing import Any
 
-from catalog_sync_local.compare import catalog_differences
-from catalog_sync_local.sandbox import Sandbox
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+
+from catalog_sync_local.compare import catalog_differences
+from catalog_sync_local.sandbox import Sandbox
 
 CONNECTION = "store-a-to-b"
 MAX_SECONDS = 90.0
@@ -68,7 +69,8 @@ def _merchant_edits(box: Sandbox, say: Any) -> frozenset[str]:
     say("renamed MUG-1 and changed its price")
     a.add_image(mug["id"], {"image_url": "https://cdn.example.com/mug-side.jpg", "sort_order": 1})
     say("added an image to MUG-1")
-    red = next(v for v in a.get_product(mug["id"], include="variants")["variants"] if v["sku"] == "MUG-1-RED")
+    variants = (a.get_product(mug["id"], include="variants") or {}).get("variants", [])
+    red = next(v for v in variants if v["sku"] == "MUG-1-RED")
     a.update_variant(mug["id"], red["id"], {"price": 13.0})
     say("repriced variant MUG-1-RED")
     a.update_product(plate["id"], {"description": "<p>Stoneware</p>"})

@@ -80,7 +80,9 @@ class LocalRuntime:
     """`env_overrides` works like `sam local invoke --env-vars`: {"Parameters": {...}} applies to every
     function, {"<LogicalId>": {...}} to one; only variables the template declares are overridden."""
 
-    def __init__(self, stack: LocalStack, *, env_overrides: Mapping[str, Mapping[str, str]] | None = None) -> None:
+    def __init__(
+        self, stack: LocalStack, *, env_overrides: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
         self.stack = stack
         self.env_overrides = dict(env_overrides or {})
         self._modules: dict[str, ModuleType] = {}
@@ -358,4 +360,4 @@ def _is_utf8(body: bytes) -> bool:
 def _client(service: str, region: str) -> Any:
     import boto3
 
-    return boto3.client(service, region_name=region)
+    return boto3.client(service, region_name=region)  # type: ignore[call-overload]

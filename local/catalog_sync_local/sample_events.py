@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from catalog_sync.models import SyncRequest
 from catalog_sync.signatures import sign_standard_webhooks
 from catalog_sync_local.runtime import http_api_event, scheduled_event, sqs_event

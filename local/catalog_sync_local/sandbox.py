@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 import yaml
+
 from catalog_sync_local.api_server import LocalApiServer
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.runtime import DrainReport, LocalRuntime, reset_containers
@@ -181,6 +182,7 @@ class Sandbox:
 
     def events(self) -> list[dict[str, Any]]:
         import boto3
+
         from catalog_sync.store.items import from_item
 
         client = boto3.client("dynamodb")

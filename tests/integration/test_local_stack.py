@@ -15,8 +15,9 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from catalog_sync_local.stack import LocalStack, LocalStackError, deploy_local_stack, load_template
 from moto import mock_aws
+
+from catalog_sync_local.stack import LocalStack, LocalStackError, deploy_local_stack, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"

@@ -15,7 +15,9 @@ def _enqueue(box: Sandbox, product_ids: list[int]) -> None:
     entries = [
         {
             "Id": str(i),
-            "MessageBody": SyncRequest(connection=CONNECTION, entity_type="product", entity_id=pid).model_dump_json(),
+            "MessageBody": SyncRequest(
+                connection=CONNECTION, entity_type="product", entity_id=pid
+            ).model_dump_json(),
         }
         for i, pid in enumerate(product_ids)
     ]
@@ -25,7 +27,9 @@ def _enqueue(box: Sandbox, product_ids: list[int]) -> None:
 def test_one_failing_record_in_ten_is_retried_alone_then_dead_lettered(sandbox: Sandbox) -> None:
     store_a = sandbox.source_store(CONNECTION)
     ids = [
-        store_a.create_product({"name": f"P{i}", "type": "physical", "sku": f"SKU-{i}", "price": i, "weight": 1})["id"]
+        store_a.create_product(
+            {"name": f"P{i}", "type": "physical", "sku": f"SKU-{i}", "price": i, "weight": 1}
+        )["id"]
         for i in range(10)
     ]
     # Another worker holds product 0's lease for 10 minutes: every attempt on it is a retriable failure.
@@ -42,14 +46,18 @@ def test_one_failing_record_in_ten_is_retried_alone_then_dead_lettered(sandbox: 
     assert synced == {f"SKU-{i}" for i in range(1, 10)}
     assert sandbox.queue_depth("SyncQueue") == 0
     assert sandbox.queue_depth("SyncDeadLetterQueue") == 1
-    [parked] = boto3.client("sqs").receive_message(QueueUrl=sandbox.stack.queues["SyncDeadLetterQueue"].url)["Messages"]
+    [parked] = boto3.client("sqs").receive_message(QueueUrl=sandbox.stack.queues["SyncDeadLetterQueue"].url)[
+        "Messages"
+    ]
     assert SyncRequest.model_validate_json(parked["Body"]).entity_id == ids[0]
 
 
 def test_a_record_no_retry_can_fix_goes_to_the_dlq_at_once_with_its_reason(sandbox: Sandbox) -> None:
     store_a = sandbox.source_store(CONNECTION)
     no_sku = store_a.create_product({"name": "Nameless", "type": "physical", "price": 1, "weight": 1})
-    fine = store_a.create_product({"name": "Fine", "type": "physical", "sku": "FINE-1", "price": 1, "weight": 1})
+    fine = store_a.create_product(
+        {"name": "Fine", "type": "physical", "sku": "FINE-1", "price": 1, "weight": 1}
+    )
     _enqueue(sandbox, [no_sku["id"], fine["id"]])
 
     report = sandbox.runtime.drain()

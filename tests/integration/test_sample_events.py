@@ -20,7 +20,9 @@ ALL_EVENTS = sorted(EVENTS.glob("*/*.json"))
 
 
 def _function_for(box: Sandbox, event_file: Path) -> str:
-    [logical_id] = [f.logical_id for f in box.stack.functions.values() if f.code_dir.name == event_file.parent.name]
+    [logical_id] = [
+        f.logical_id for f in box.stack.functions.values() if f.code_dir.name == event_file.parent.name
+    ]
     return logical_id
 
 
@@ -64,27 +66,40 @@ def test_webhook_samples_are_refused_as_replays_after_the_tolerance(
 def test_consumer_sample_batch_syncs_both_products(sandbox: Sandbox) -> None:
     store_a = sandbox.source_store(CONNECTION)
     for i in (1, 2):
-        store_a.create_product({"name": f"Sample {i}", "type": "physical", "sku": f"SAMPLE-{i}", "price": i, "weight": 1})
+        store_a.create_product(
+            {"name": f"Sample {i}", "type": "physical", "sku": f"SAMPLE-{i}", "price": i, "weight": 1}
+        )
     event_file = EVENTS / "sync_consumer" / "product_batch.json"
 
     response = sandbox.runtime.invoke(_function_for(sandbox, event_file), json.loads(event_file.read_text()))
 
     assert response == {"batchItemFailures": []}
-    assert sorted(p["sku"] for p in sandbox.destination_store(CONNECTION).products()) == ["SAMPLE-1", "SAMPLE-2"]
+    assert sorted(p["sku"] for p in sandbox.destination_store(CONNECTION).products()) == [
+        "SAMPLE-1",
+        "SAMPLE-2",
+    ]
 
 
 def test_scheduled_samples_run_their_jobs(sandbox: Sandbox) -> None:
     store_a = sandbox.source_store(CONNECTION)
     for i in range(3):
-        store_a.create_product({"name": f"Sched {i}", "type": "physical", "sku": f"SCHED-{i}", "price": 1, "weight": 1})
+        store_a.create_product(
+            {"name": f"Sched {i}", "type": "physical", "sku": f"SCHED-{i}", "price": 1, "weight": 1}
+        )
     results = {}
     for folder in ("pull_sync", "full_sync", "event_cleanup"):
         event_file = EVENTS / folder / "scheduled.json"
-        results[folder] = sandbox.runtime.invoke(_function_for(sandbox, event_file), json.loads(event_file.read_text()))
+        results[folder] = sandbox.runtime.invoke(
+            _function_for(sandbox, event_file), json.loads(event_file.read_text())
+        )
 
     assert results["pull_sync"]["connections"][0]["enqueued"] == 3
     assert results["full_sync"]["connections"][0]["enqueued"] == 3
     assert results["event_cleanup"]["job"] == "cleanup"
     assert sandbox.queue_depth("SyncQueue") == 6
     sandbox.settle()
-    assert sorted(p["sku"] for p in sandbox.destination_store(CONNECTION).products()) == ["SCHED-0", "SCHED-1", "SCHED-2"]
+    assert sorted(p["sku"] for p in sandbox.destination_store(CONNECTION).products()) == [
+        "SCHED-0",
+        "SCHED-1",
+        "SCHED-2",
+    ]

@@ -34,9 +34,7 @@ def _product_updated(product_id: int) -> bytes:
 
 def _writes_to_products(box: Sandbox) -> list[tuple[str, str, int]]:
     store_b = box.destination_store(CONNECTION)
-    return [
-        (m, p, s) for m, p, s in store_b.request_log if m in ("POST", "PUT") and "/catalog/products" in p
-    ]
+    return [(m, p, s) for m, p, s in store_b.request_log if m in ("POST", "PUT") and "/catalog/products" in p]
 
 
 def test_signed_product_update_reaches_store_b_matched_by_sku(sandbox: Sandbox) -> None:
@@ -64,7 +62,9 @@ def test_signed_product_update_reaches_store_b_matched_by_sku(sandbox: Sandbox) 
 def test_an_existing_product_in_b_is_matched_by_sku_not_duplicated(sandbox: Sandbox) -> None:
     store_a, store_b = sandbox.source_store(CONNECTION), sandbox.destination_store(CONNECTION)
     store_b.create_product({"name": "Old name", "type": "physical", "sku": "TEE-1", "price": 5, "weight": 1})
-    product = store_a.create_product({"name": "New name", "type": "physical", "sku": "TEE-1", "price": 9, "weight": 1})
+    product = store_a.create_product(
+        {"name": "New name", "type": "physical", "sku": "TEE-1", "price": 9, "weight": 1}
+    )
 
     assert _post_webhook(sandbox, _product_updated(product["id"]), msg_id="msg_tee").status_code == 200
     sandbox.settle()
@@ -75,7 +75,9 @@ def test_an_existing_product_in_b_is_matched_by_sku_not_duplicated(sandbox: Sand
 
 def test_the_same_delivery_twice_is_stored_once_and_written_once(sandbox: Sandbox) -> None:
     store_a = sandbox.source_store(CONNECTION)
-    product = store_a.create_product({"name": "Lamp", "type": "physical", "sku": "LAMP-1", "price": 30, "weight": 2})
+    product = store_a.create_product(
+        {"name": "Lamp", "type": "physical", "sku": "LAMP-1", "price": 30, "weight": 2}
+    )
     body = _product_updated(product["id"])
 
     first = _post_webhook(sandbox, body, msg_id="msg_dup")
@@ -109,7 +111,9 @@ def test_a_tampered_body_is_refused_with_401_and_nothing_is_stored(sandbox: Sand
 def test_store_a_webhooks_flow_through_to_store_b(hooked_sandbox: Sandbox) -> None:
     store_a = hooked_sandbox.source_store(CONNECTION)
     store_a.create_product({"name": "Kettle", "type": "physical", "sku": "KET-1", "price": 40, "weight": 3})
-    product = store_a.create_product({"name": "Pot", "type": "physical", "sku": "POT-1", "price": 20, "weight": 3})
+    product = store_a.create_product(
+        {"name": "Pot", "type": "physical", "sku": "POT-1", "price": 20, "weight": 3}
+    )
     store_a.update_product(product["id"], {"price": 22})
 
     hooked_sandbox.settle()

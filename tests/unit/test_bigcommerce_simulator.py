@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import requests
+from standardwebhooks import Webhook
+
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.bigcommerce_spec import (
     SpecViolation,
@@ -26,7 +28,6 @@ from catalog_sync_local.bigcommerce_spec import (
     validate_request,
     validate_response,
 )
-from standardwebhooks import Webhook
 
 SAMPLES = spec_dir() / "webhooks"  # BigCommerce's documented webhook payloads
 TOKEN = "t0ken"

@@ -15,7 +15,9 @@ def _product(**changes: object) -> Product:
         name="Mug",
         price=10.0,
         images=(Image(image_url="https://cdn.example.com/a.jpg", is_thumbnail=True),),
-        variants=(Variant(sku="MUG-1-BLU", option_values=(OptionValue(option_display_name="Color", label="Blue"),)),),
+        variants=(
+            Variant(sku="MUG-1-BLU", option_values=(OptionValue(option_display_name="Color", label="Blue"),)),
+        ),
     )
     return base.model_copy(update=changes)
 
@@ -26,7 +28,13 @@ def test_hash_ignores_source_ids_and_modification_time() -> None:
 
 def test_hash_sees_every_synced_field() -> None:
     original = _product().content_hash()
-    for change in ({"name": "Big mug"}, {"price": 11.0}, {"is_visible": False}, {"images": ()}, {"variants": ()}):
+    for change in (
+        {"name": "Big mug"},
+        {"price": 11.0},
+        {"is_visible": False},
+        {"images": ()},
+        {"variants": ()},
+    ):
         assert _product(**change).content_hash() != original, change
 
 

@@ -38,7 +38,13 @@ def test_every_official_sample_is_covered() -> None:
 
 def test_unknown_scope_is_valid_but_not_synced() -> None:
     payload = BigCommerceWebhook.model_validate(
-        {"scope": "store/order/created", "store_id": "1", "data": {"type": "order", "id": 5}, "hash": "h", "created_at": 1}
+        {
+            "scope": "store/order/created",
+            "store_id": "1",
+            "data": {"type": "order", "id": 5},
+            "hash": "h",
+            "created_at": 1,
+        }
     )
     assert payload.target() is None
     assert payload.to_request("conn", "d") is None

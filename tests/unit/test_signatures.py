@@ -16,6 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from standardwebhooks import Webhook
+
 from catalog_sync import signatures
 from catalog_sync.connections import Signing
 from catalog_sync.errors import ConfigurationError, MissingHeader, SignatureInvalid, TimestampOutOfTolerance
@@ -27,9 +31,6 @@ from catalog_sync.signatures import (
     sign_standard_webhooks,
     verify,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from standardwebhooks import Webhook
 
 NOW = 1_700_000_000
 MSG_ID = "msg_2Lq7kPqN0xWc1f3u5y7z9A"

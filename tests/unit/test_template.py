@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from catalog_sync_local.stack import load_template, package_template, transform_template
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +32,7 @@ COMMON_ENV = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_METRICS_NAMESPACE",
     "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_METRICS_DISABLED",
     "EVENTS_TABLE_NAME",
     "STATE_TABLE_NAME",
     "SYNC_QUEUE_URL",
