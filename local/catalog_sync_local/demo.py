@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
 
 from rich.console import Console
 from rich.live import Live
@@ -25,67 +25,72 @@ MAX_SECONDS = 90.0
 QUIET = {"Parameters": {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}}
 
 
-def _merchant_edits(box: Sandbox, say: Any) -> frozenset[str]:
-    """What a merchant does in store A's dashboard; returns the SKUs it deleted."""
+def _phases(box: Sandbox) -> list[tuple[str, Callable[[], None]]]:
+    """What a merchant does in store A's dashboard, in phases the demo lets sync one by one."""
     a = box.source_store(CONNECTION)
-    kitchen = a.create_category({"name": "Kitchen", "parent_id": 0})
-    mugs = a.create_category({"name": "Mugs", "parent_id": kitchen["id"]})
-    brand = a.create_brand({"name": "Acme"})
-    say("created categories Kitchen > Mugs and brand Acme")
-    mug = a.create_product(
-        {
-            "name": "Coffee Mug",
-            "type": "physical",
-            "sku": "MUG-1",
-            "price": 12.0,
-            "weight": 1,
-            "categories": [mugs["id"]],
-            "brand_id": brand["id"],
-            "variants": [
-                {
-                    "sku": "MUG-1-BLU",
-                    "price": 12.0,
-                    "option_values": [{"option_display_name": "Color", "label": "Blue"}],
-                },
-                {
-                    "sku": "MUG-1-RED",
-                    "price": 12.0,
-                    "option_values": [{"option_display_name": "Color", "label": "Red"}],
-                },
-            ],
-            "images": [{"image_url": "https://cdn.example.com/mug-front.jpg", "is_thumbnail": True}],
-        }
-    )
-    say("created product MUG-1 with 2 variants and an image")
-    plate = a.create_product(
-        {"name": "Dinner Plate", "type": "physical", "sku": "PLATE-1", "price": 8.0, "weight": 2}
-    )
-    temp = a.create_product(
-        {"name": "Clearance Bowl", "type": "physical", "sku": "BOWL-9", "price": 3.0, "weight": 1}
-    )
-    say("created products PLATE-1 and BOWL-9")
-    time.sleep(0.5)
-    a.update_product(mug["id"], {"name": "Coffee Mug XL", "price": 14.5})
-    say("renamed MUG-1 and changed its price")
-    a.add_image(mug["id"], {"image_url": "https://cdn.example.com/mug-side.jpg", "sort_order": 1})
-    say("added an image to MUG-1")
-    variants = (a.get_product(mug["id"], include="variants") or {}).get("variants", [])
-    red = next(v for v in variants if v["sku"] == "MUG-1-RED")
-    a.update_variant(mug["id"], red["id"], {"price": 13.0})
-    say("repriced variant MUG-1-RED")
-    a.update_product(plate["id"], {"description": "<p>Stoneware</p>"})
-    a.update_category(mugs["id"], {"name": "Mugs & Cups"})
-    say("described PLATE-1, renamed category Mugs")
-    a.delete_product(temp["id"])
-    say("deleted BOWL-9")
-    return frozenset({"BOWL-9"})
+    ids: dict[str, int] = {}
+
+    def create() -> None:
+        kitchen = a.create_category({"name": "Kitchen", "parent_id": 0})
+        ids["mugs"] = a.create_category({"name": "Mugs", "parent_id": kitchen["id"]})["id"]
+        brand = a.create_brand({"name": "Acme"})
+        ids["mug"] = a.create_product(
+            {
+                "name": "Coffee Mug",
+                "type": "physical",
+                "sku": "MUG-1",
+                "price": 12.0,
+                "weight": 1,
+                "categories": [ids["mugs"]],
+                "brand_id": brand["id"],
+                "variants": [
+                    {"sku": "MUG-1-BLU", "price": 12.0, "option_values": [_color("Blue")]},
+                    {"sku": "MUG-1-RED", "price": 12.0, "option_values": [_color("Red")]},
+                ],
+                "images": [{"image_url": "https://cdn.example.com/mug-front.jpg", "is_thumbnail": True}],
+            }
+        )["id"]
+        ids["plate"] = a.create_product(
+            {"name": "Dinner Plate", "type": "physical", "sku": "PLATE-1", "price": 8.0, "weight": 2}
+        )["id"]
+        ids["bowl"] = a.create_product(
+            {"name": "Clearance Bowl", "type": "physical", "sku": "BOWL-9", "price": 3.0, "weight": 1}
+        )["id"]
+
+    def edit() -> None:
+        a.update_product(ids["mug"], {"name": "Coffee Mug XL", "price": 14.5})
+        a.add_image(ids["mug"], {"image_url": "https://cdn.example.com/mug-side.jpg", "sort_order": 1})
+        variants = (a.get_product(ids["mug"], include="variants") or {}).get("variants", [])
+        red = next(v for v in variants if v["sku"] == "MUG-1-RED")
+        a.update_variant(ids["mug"], red["id"], {"price": 13.0})
+        a.update_product(ids["plate"], {"description": "<p>Stoneware</p>"})
+        a.update_category(ids["mugs"], {"name": "Mugs & Cups"})
+
+    def delete() -> None:
+        a.delete_product(ids["bowl"])
+
+    return [
+        (
+            "create categories Kitchen > Mugs, brand Acme, MUG-1 (2 variants, 1 image), PLATE-1, BOWL-9",
+            create,
+        ),
+        (
+            "rename + reprice MUG-1, add an image, reprice variant MUG-1-RED, describe PLATE-1, rename Mugs",
+            edit,
+        ),
+        ("delete BOWL-9 (store B keeps it hidden and disabled: a soft delete)", delete),
+    ]
+
+
+def _color(label: str) -> dict[str, str]:
+    return {"option_display_name": "Color", "label": label}
 
 
 def _events_table(box: Sandbox) -> Table:
-    table = Table(title="deliveries → events → sync", expand=False)
+    table = Table(title="webhook deliveries → EventsTable → sync (latest 25)", expand=False)
     for column in ("delivery", "scope", "entity", "status", "outcome", "latency ms"):
         table.add_column(column)
-    for e in sorted(box.events(), key=lambda e: e.get("received_at", 0))[-25:]:
+    for e in sorted(box.events(), key=lambda e: e.get("received_at", 0))[-25:]:  # newest last
         latency = e["processed_at"] - e["received_at"] if "processed_at" in e else None
         table.add_row(
             str(e["sk"])[:14],
@@ -98,8 +103,22 @@ def _events_table(box: Sandbox) -> Table:
     return table
 
 
+def _watch(box: Sandbox, console: Console) -> None:
+    """Show the events table live until the pipeline is quiet (bounded)."""
+    with Live(_events_table(box), console=console, refresh_per_second=4) as live:
+        deadline = time.monotonic() + MAX_SECONDS / 3
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            live.update(_events_table(box))
+            statuses = Counter(e["status"] for e in box.events())
+            quiet = box.queue_depth("SyncQueue") == 0 and not box.deliveries_pending()
+            if quiet and statuses.get("received", 0) == 0:
+                break
+    console.print()
+
+
 def run_demo() -> int:
-    console = Console()
+    console = Console(width=max(110, Console().width))
     started = time.monotonic()
     with Sandbox(register_webhooks=True, env_overrides=QUIET) as box:
         console.print(f"[bold]local stack up[/] from template.yaml; HTTP API at {box.api.url}")
@@ -114,20 +133,10 @@ def run_demo() -> int:
 
         poller = threading.Thread(target=pump, name="queue-poller", daemon=True)
         poller.start()
-        log: list[str] = []
-        deleted = _merchant_edits(box, log.append)
-        for line in log:
-            console.print(f"  [cyan]store A[/]: {line}")
-        with Live(_events_table(box), console=console, refresh_per_second=4) as live:
-            deadline = time.monotonic() + MAX_SECONDS
-            while time.monotonic() < deadline:
-                live.update(_events_table(box))
-                pending = box.queue_depth("SyncQueue")
-                statuses = Counter(e["status"] for e in box.events())
-                if pending == 0 and statuses.get("received", 0) == 0 and not box.deliveries_pending():
-                    break
-                time.sleep(0.5)
-            live.update(_events_table(box))
+        for number, (description, action) in enumerate(_phases(box), start=1):
+            console.print(f"[cyan]store A, step {number}:[/] {description}")
+            action()
+            _watch(box, console)
         stop.set()
         poller.join(timeout=15)
         box.settle(max_rounds=5, max_seconds=15)
@@ -150,7 +159,9 @@ def run_demo() -> int:
             summary.add_row(label, str(value))
         console.print(summary)
         problems = catalog_differences(
-            box.source_store(CONNECTION), box.destination_store(CONNECTION), deleted_skus=deleted
+            box.source_store(CONNECTION),
+            box.destination_store(CONNECTION),
+            deleted_skus=frozenset({"BOWL-9"}),
         )
     if problems:
         console.print("[bold red]NOT converged:[/] store B differs from store A:")
