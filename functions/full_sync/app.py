@@ -10,6 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from catalog_sync.connections import BigCommerceEndpoint
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.jobs import full_sync, time_left_from
 from catalog_sync.services import get_services
@@ -23,6 +24,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     time_left = time_left_from(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
     reports = []
     for name, connection in services.connections().connections.items():
+        if not isinstance(connection.source, BigCommerceEndpoint):
+            continue  # other sources get their own pull strategy (audit mode)
         report = full_sync(
             name,
             BigCommerceClient.for_endpoint(connection.source),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag
 
 from catalog_sync.errors import ConfigurationError, UnknownConnection
 
@@ -35,6 +35,57 @@ class BigCommerceEndpoint(_Frozen):
         return f"{self.api_url.rstrip('/')}/stores/{self.store_hash}/v3"
 
 
+class PixlpayEndpoint(_Frozen):
+    """Pixlpay store API (seed 000): Bearer token, `GET /products?page=&per_page=` (≤ 100), no sort or
+    filter by modification time (so pulls run in audit mode), about 60 requests a minute."""
+
+    kind: Literal["pixlpay"]
+    api_url: str
+    api_token: SecretStr
+    per_page: Annotated[int, Field(ge=1, le=100)] = 100
+    max_requests_per_minute: float = 60.0
+
+
+class MedusaEndpoint(_Frozen):
+    """Medusa v2 Admin API: server-to-server with a secret API key; brands per seed 002's custom module."""
+
+    kind: Literal["medusa"]
+    api_url: str
+    api_key: SecretStr
+    sales_channel_id: str | None = None
+    max_requests_per_second: float = 10.0
+
+
+def _endpoint_kind(value: object) -> str:
+    """`kind` may be omitted for BigCommerce, the first and most common system."""
+    if isinstance(value, dict):
+        return str(value.get("kind", "bigcommerce"))
+    return str(getattr(value, "kind", "bigcommerce"))
+
+
+SourceEndpoint = Annotated[
+    Annotated[BigCommerceEndpoint, Tag("bigcommerce")] | Annotated[PixlpayEndpoint, Tag("pixlpay")],
+    Discriminator(_endpoint_kind),
+]
+DestinationEndpoint = Annotated[
+    Annotated[BigCommerceEndpoint, Tag("bigcommerce")] | Annotated[MedusaEndpoint, Tag("medusa")],
+    Discriminator(_endpoint_kind),
+]
+
+
+class ScheduleSettings(_Frozen):
+    """Per-connection settings of the scheduled jobs (the schedules themselves are in template.yaml)."""
+
+    # cursor: the source sorts, pages and filters by modification time (BigCommerce); audit: it cannot
+    # (Pixlpay), so every entity's hash is compared with a snapshot; auto: chosen by the source's kind.
+    pull_mode: Literal["auto", "cursor", "audit"] = "auto"
+    pull_enabled: bool = True
+    full_sync_enabled: bool = True
+    page_size: Annotated[int, Field(ge=1, le=250)] = 250
+    # None: the function's PULL_OVERLAP_SECONDS.
+    overlap_seconds: Annotated[int, Field(ge=0)] | None = None
+
+
 class Signing(_Frozen):
     scheme: SigningScheme = "standard-webhooks"
     # Several secrets are accepted at once so that a rotation never rejects a valid delivery.
@@ -47,9 +98,10 @@ class Signing(_Frozen):
 
 class Connection(_Frozen):
     name: str
-    source: BigCommerceEndpoint
-    destination: BigCommerceEndpoint
+    source: SourceEndpoint
+    destination: DestinationEndpoint
     signing: Signing
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # Webhook scopes this connection syncs; a signed event of another scope is acknowledged and ignored.
     scopes: list[str] = Field(
         default_factory=lambda: ["store/product/*", "store/category/*", "store/sku/*"],
