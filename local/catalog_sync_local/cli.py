@@ -80,36 +80,6 @@ def start(port: int, poll_interval: float, schedules: bool, max_seconds: float) 
             click.echo("stopping")
 
 
-@local.group("generate-event")
-def generate_event() -> None:
-    """Generate events in the shapes `sam local invoke` expects, signed with the local test secrets."""
-
-
-@generate_event.command("webhook")
-@click.option("--connection", default="store-a-to-b", show_default=True)
-@click.option("--scope", default="store/product/updated", show_default=True)
-@click.option("--id", "entity_id", type=int, default=1, show_default=True)
-@click.option("--product-id", type=int, default=None, help="For store/sku/* scopes.")
-@click.option("--base64", "base64_body", is_flag=True, help="Base64-encode the body, as API Gateway may.")
-def generate_webhook(
-    connection: str, scope: str, entity_id: int, product_id: int | None, base64_body: bool
-) -> None:
-    from catalog_sync_local.sample_events import webhook_event
-
-    event = webhook_event(connection, scope, entity_id, product_id=product_id, base64_body=base64_body)
-    click.echo(json.dumps(event, indent=2))
-
-
-@generate_event.command("samples")
-@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None)
-def generate_samples(folder: Path | None) -> None:
-    """Rewrite the committed events/ folder."""
-    from catalog_sync_local.sample_events import write_samples
-
-    for path in write_samples(folder) if folder else write_samples():
-        click.echo(str(path))
-
-
 @main.command()
 def demo() -> None:
     """Two simulated BigCommerce stores, the local stack, and a live sync from store A to store B."""
@@ -137,3 +107,9 @@ def _parameters(pairs: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"parameter override '{pair}' is not Key=Value")
         result[key] = value
     return result
+
+
+# Command groups that live in their own modules (one concern each).
+from catalog_sync_local.cli_events import generate_event  # noqa: E402
+
+local.add_command(generate_event)

@@ -8,29 +8,17 @@ timestamp. A product's base variant (no option values) is the product itself, so
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from catalog_sync.connections import BigCommerceEndpoint
 from catalog_sync.connectors.http import HttpStatusError, JsonHttpClient
+from catalog_sync.connectors.paging import Page
 from catalog_sync.errors import DuplicateSku, PermanentError
 from catalog_sync.models import Brand, Category, Image, OptionValue, Product, Variant
 
 MAX_PAGE_SIZE = 250
 PRODUCT_INCLUDE = "variants,images"
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[dict[str, Any]]
-    current_page: int
-    total_pages: int
-    total: int
-
-    @property
-    def is_last(self) -> bool:
-        return self.current_page >= self.total_pages
 
 
 class BigCommerceClient:
