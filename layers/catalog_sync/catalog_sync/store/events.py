@@ -1,7 +1,8 @@
 """EventsTable: every webhook delivery, keyed by (connection, delivery id), with its processing status.
 
 Layout: pk = connection, sk = delivery id; `status` + `received_at` feed the ByStatus index the cleanup
-sweeper reads; `expires_at` is the TTL (kept past the provider's retry horizon so redeliveries dedup).
+sweeper reads; `expires_at` is the TTL, set only once an event is finished (processed or ignored) and
+kept past the provider's retry horizon so redeliveries still dedup.
 Status flow: received -> processed | failed; `ignored` for validly signed scopes we do not sync.
 Times: received_at / processed_at / failed_at in epoch milliseconds; expires_at in epoch seconds (TTL).
 """
@@ -81,7 +82,9 @@ class EventStore:
             "action": record.action,
             "payload": record.payload,
             "attempts": 0,
-            "expires_at": int(self.clock()) + self.retention_s,
+            # Only finished events expire: a `received` event keeps no TTL until it is processed, so
+            # DynamoDB can never drop an event nothing has synced yet (mark_processed sets the expiry).
+            "expires_at": self._expiry() if record.status == "ignored" else None,
         }
         try:
             self.client.put_item(
