@@ -46,6 +46,9 @@ demo: venv
 bench: venv
 	$(BIN)/python -m bench
 
+chaos: venv
+	$(BIN)/python -m bench.chaos
+
 clean:
 	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .ruff_cache
 

@@ -28,6 +28,8 @@ def main(argv: list[str]) -> int:
     rows: list[tuple[str, str, float]] = []
     for name in sections(argv):
         module = importlib.import_module(f"bench.{name}")
+        if not hasattr(module, "run"):
+            continue  # not a section (bench/chaos.py has its own target)
         started = time.monotonic()
         figures = module.run()
         print(f"[{module.SECTION}] {time.monotonic() - started:.1f} s", file=sys.stderr)

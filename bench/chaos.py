@@ -1,0 +1,200 @@
+"""`make chaos`: random merchant edits under hostile delivery, then check the promises.
+
+Per seed: store A gets a random stream of changes (renames with a rising version number, price and
+variant edits, new images, deletes and re-creates) while the pipeline suffers duplicated and re-ordered
+notifications (old payloads re-sent with new delivery ids), dropped notifications (A's hooks switched off
+for a while), and destination failures (5xx bursts from store B). The queue is drained at random moments
+so batches mix old and new notifications. Measured:
+- stale_overwrites: times store B showed an older version of a product than it had already shown;
+- converged_seeds: seeds where, after the final full sync, B equals A for every synced field;
+- lost_events: stored events that ended neither processed nor in the DLQ.
+Writes bench/chaos.json.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from catalog_sync.signatures import sign_standard_webhooks
+from catalog_sync_local.compare import catalog_differences
+from catalog_sync_local.sample_events import local_signing_secret
+from catalog_sync_local.sandbox import Sandbox
+
+OUT = Path(__file__).resolve().parent / "chaos.json"
+CONNECTION = "store-a-to-b"
+QUIET = {"Parameters": {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}}
+VERSION = re.compile(r" v(\d+)$")
+
+
+class Run:
+    def __init__(self, box: Sandbox, rng: random.Random) -> None:
+        self.box, self.rng = box, rng
+        self.a = box.source_store(CONNECTION)
+        self.b = box.destination_store(CONNECTION)
+        self.version: dict[int, int] = {}  # product id at A -> version in its name
+        self.sku: dict[int, str] = {}
+        self.deleted: set[str] = set()
+        self.highest_seen: dict[str, int] = {}
+        self.stale_overwrites = 0
+        self.secret = local_signing_secret(CONNECTION)
+
+    # --- merchant ----------------------------------------------------------------------------------
+
+    def create(self) -> None:
+        n = len(self.sku) + 1
+        sku = f"CH-{n}"
+        product = self.a.create_product(
+            {
+                "name": f"Chaos {n} v1",
+                "type": "physical",
+                "sku": sku,
+                "price": float(n),
+                "weight": 1,
+                "variants": [
+                    {"sku": f"{sku}-S", "price": float(n), "option_values": [_size("S")]},
+                    {"sku": f"{sku}-L", "price": float(n) + 1, "option_values": [_size("L")]},
+                ],
+            }
+        )
+        self.version[product["id"]], self.sku[product["id"]] = 1, sku
+        self.deleted.discard(sku)
+
+    def change(self) -> None:
+        live = [pid for pid, sku in self.sku.items() if sku not in self.deleted]
+        if not live:
+            self.create()
+            return
+        pid = self.rng.choice(live)
+        roll = self.rng.random()
+        if roll < 0.55:
+            self.version[pid] += 1
+            name = f"Chaos {self.sku[pid].split('-')[1]} v{self.version[pid]}"
+            self.a.update_product(pid, {"name": name, "price": round(self.rng.uniform(1, 99), 2)})
+        elif roll < 0.75:
+            variants = (self.a.get_product(pid, include="variants") or {}).get("variants", [])
+            options = [v for v in variants if v.get("option_values")]
+            if options:
+                self.a.update_variant(
+                    pid, self.rng.choice(options)["id"], {"price": round(self.rng.uniform(1, 99), 2)}
+                )
+        elif roll < 0.9:
+            self.a.add_image(pid, {"image_url": f"https://cdn.example.com/{uuid.uuid4().hex[:8]}.jpg"})
+        else:
+            self.a.delete_product(pid)
+            self.deleted.add(self.sku[pid])
+
+    # --- hostile delivery ----------------------------------------------------------------------------
+
+    def replay_old_notifications(self, count: int) -> None:
+        """Re-send earlier notifications with fresh delivery ids: duplicates that arrive out of order."""
+        sent = [d.payload for d in self.a.deliveries]
+        for payload in self.rng.sample(sent, min(count, len(sent))):
+            body = json.dumps(payload).encode()
+            headers = {"Content-Type": "application/json"}
+            headers |= sign_standard_webhooks(
+                self.secret, f"msg_replay_{uuid.uuid4().hex}", int(time.time()), body
+            )
+            requests.post(self.box.webhook_url(CONNECTION), data=body, headers=headers, timeout=10)
+
+    def set_hooks_active(self, active: bool) -> None:
+        token = self.box.connection(CONNECTION)["source"]["access_token"]
+        auth = {"X-Auth-Token": token, "Accept": "application/json"}
+        hooks = requests.get(f"{self.a.v3_base}/hooks", headers=auth, timeout=10).json()["data"]
+        for hook in hooks:
+            requests.put(
+                f"{self.a.v3_base}/hooks/{hook['id']}", json={"is_active": active}, headers=auth, timeout=10
+            )
+
+    def destination_outage(self) -> None:
+        self.b.fail_next("*", r"/catalog/products.*", status=503, times=self.rng.randint(1, 8))
+
+    # --- observation -------------------------------------------------------------------------------
+
+    def drain(self) -> None:
+        self.a.wait_for_deliveries(timeout=10)
+        self.box.runtime.drain(max_batches=self.rng.randint(1, 4), max_seconds=20)
+        self.observe()
+
+    def observe(self) -> None:
+        for product in self.b.products():
+            match = VERSION.search(product.get("name", ""))
+            if not match:
+                continue
+            version, sku = int(match.group(1)), product["sku"]
+            if version < self.highest_seen.get(sku, 0):
+                self.stale_overwrites += 1
+            self.highest_seen[sku] = max(version, self.highest_seen.get(sku, 0))
+
+
+def _size(label: str) -> dict[str, str]:
+    return {"option_display_name": "Size", "label": label}
+
+
+def run_seed(seed: int, changes: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    with Sandbox(register_webhooks=True, env_overrides=QUIET) as box:
+        run = Run(box, rng)
+        for _ in range(4):
+            run.create()
+        for step in range(changes):
+            run.change()
+            roll = rng.random()
+            if roll < 0.15:
+                run.replay_old_notifications(rng.randint(1, 4))
+            elif roll < 0.2:
+                run.destination_outage()
+            elif roll < 0.23:
+                run.set_hooks_active(False)  # notifications for the next changes are lost
+            elif roll < 0.3:
+                run.set_hooks_active(True)
+            if rng.random() < 0.35 or step == changes - 1:
+                run.drain()
+        run.set_hooks_active(True)
+        box.settle(max_rounds=50, max_seconds=60)
+        run.observe()
+        box.runtime.fire_schedule("FullSyncFunction")  # the safety net finds what webhooks missed
+        box.settle(max_rounds=50, max_seconds=60)
+        run.observe()
+        problems = catalog_differences(run.a, run.b, deleted_skus=frozenset(run.deleted))
+        dlq = box.queue_depth("SyncDeadLetterQueue")
+        unfinished = [e for e in box.events() if e["status"] not in ("processed", "ignored")]
+        return {
+            "seed": seed,
+            "converged": not problems,
+            "problems": problems[:10],
+            "stale_overwrites": run.stale_overwrites,
+            "lost_events": max(0, len(unfinished) - dlq),
+        }
+
+
+def main(argv: list[str]) -> int:
+    seeds = int(argv[0]) if argv else 5
+    changes = int(argv[1]) if len(argv) > 1 else 60
+    results = [run_seed(seed, changes) for seed in range(seeds)]
+    summary = {
+        "seeds": seeds,
+        "changes_per_seed": changes,
+        "converged_seeds": sum(r["converged"] for r in results),
+        "stale_overwrites": sum(r["stale_overwrites"] for r in results),
+        "lost_events": sum(r["lost_events"] for r in results),
+    }
+    OUT.write_text(json.dumps({**summary, "runs": results}, indent=2) + "\n")
+    for key, value in summary.items():
+        print(f"{key:<18} {value}")
+    for r in results:
+        if r["problems"]:
+            print(f"seed {r['seed']}: " + "; ".join(r["problems"][:3]))
+    return 0 if summary["converged_seeds"] == seeds and not summary["stale_overwrites"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
