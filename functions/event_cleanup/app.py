@@ -1,4 +1,5 @@
-"""EventCleanupFunction (every 2 hours): expire old processed events, re-enqueue stuck ones."""
+"""EventCleanupFunction (every 2 hours): expire old processed events, re-enqueue stuck ones, report
+failed ones that used up their attempts. Never deletes an unprocessed event."""
 
 from __future__ import annotations
 
@@ -31,5 +32,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     metrics.add_metric(name="Events_requeued", unit=MetricUnit.Count, value=report.requeued)
     metrics.add_metric(name="Events_failed", unit=MetricUnit.Count, value=report.failed)
+    metrics.add_metric(name="Events_failed_exhausted", unit=MetricUnit.Count, value=report.failed_exhausted)
+    if report.failed_exhausted:
+        logger.warning("failed events past their attempts", extra={"events": report.exhausted_ids})
     logger.info("cleanup", extra=asdict(report))
     return {"job": "cleanup", **asdict(report)}

@@ -1,4 +1,9 @@
-"""PullSyncFunction (hourly): enqueue products changed since each connection's pull checkpoint."""
+"""PullSyncFunction (hourly): enqueue what changed at each connection's source.
+
+Per connection, from its `schedule` settings: cursor mode (BigCommerce: modified-since keyset paging,
+checkpointed per page) or audit mode (Pixlpay, or `pull_mode: audit`: a hash sweep against a snapshot).
+One connection's failure is logged and reported; the others still run. `{"connection": "x"}` pulls one.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from catalog_sync.connections import BigCommerceEndpoint
-from catalog_sync.connectors.bigcommerce import BigCommerceClient
-from catalog_sync.jobs import pull_changes, time_left_from
+from catalog_sync.jobs import audit_pull, pull_changes, time_left_from
+from catalog_sync.jobs.sources import cursor_source, listing_pages, pull_mode
 from catalog_sync.services import get_services
+from catalog_sync.store.snapshots import SnapshotStore
 
 logger = Logger()
 
@@ -22,19 +27,44 @@ logger = Logger()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services = get_services()
     time_left = time_left_from(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
-    reports = []
+    only = event.get("connection")
+    reports: list[dict[str, Any]] = []
     for name, connection in services.connections().connections.items():
-        if not isinstance(connection.source, BigCommerceEndpoint):
-            continue  # other sources get their own pull strategy (audit mode)
-        report = pull_changes(
-            name,
-            BigCommerceClient.for_endpoint(connection.source),
-            services.queue,
-            services.state,
-            overlap_s=services.settings.pull_overlap_s,
-            now=datetime.now(UTC),
-            time_left_s=time_left,
+        if only and name != only:
+            continue
+        if not connection.schedule.pull_enabled:
+            reports.append({"connection": name, "skipped": "pull disabled"})
+            continue
+        schedule = connection.schedule
+        overlap = (
+            services.settings.pull_overlap_s if schedule.overlap_seconds is None else schedule.overlap_seconds
         )
+        try:
+            if pull_mode(connection) == "cursor":
+                report = pull_changes(
+                    name,
+                    cursor_source(connection),
+                    services.queue,
+                    services.state,
+                    page_size=schedule.page_size,
+                    overlap_s=overlap,
+                    now=datetime.now(UTC),
+                    time_left_s=time_left,
+                )
+            else:
+                report = audit_pull(
+                    name,
+                    listing_pages(connection, schedule.page_size),
+                    SnapshotStore(services.settings.state_table, services.client("dynamodb")),
+                    services.queue,
+                    services.state,
+                    now=datetime.now(UTC),
+                    time_left_s=time_left,
+                )
+        except Exception as exc:  # one connection's failure must not stop the others' pulls
+            logger.exception("pull failed", extra={"connection": name})
+            reports.append({"connection": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
+            continue
         logger.info("pull", extra=asdict(report))
         reports.append(asdict(report))
     return {"job": "pull", "connections": reports}

@@ -17,7 +17,12 @@ class LocalApiServer:
         handler = _handler_class(runtime)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # shutdown() waits up to one poll interval
+            name="local-api",
+            daemon=True,
+        )
 
     @property
     def url(self) -> str:
@@ -29,7 +34,8 @@ class LocalApiServer:
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 
@@ -51,7 +57,7 @@ def _handler_class(runtime: LocalRuntime) -> type[BaseHTTPRequestHandler]:
                 self._reply(413, {"content-type": "application/json"}, too_large)
                 return
             body = self.rfile.read(length) if length else b""
-            headers = {k: v for k, v in self.headers.items()}
+            headers = list(self.headers.items())  # repeated headers kept: the event joins them
             result = runtime.http(self.command, self.path, headers=headers, body=body)
             self._reply(result.status, dict(result.headers), result.body.encode())
 

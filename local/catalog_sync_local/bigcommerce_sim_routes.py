@@ -74,6 +74,7 @@ class Routes:
         self.clock = clock
         product = f"/catalog/products/{ID}"
         variant, image = f"{product}/variants/{ID}", f"{product}/images/{ID}"
+        option = f"{product}/options/{ID}"
         table: list[tuple[str, str, Handler]] = [
             ("GET", "/catalog/products", self.list_products),
             ("POST", "/catalog/products", self.create_product),
@@ -87,6 +88,19 @@ class Routes:
             ("GET", variant, lambda r, p, v: _one(self.catalog.get_variant(int(p), int(v)))),
             ("PUT", variant, lambda r, p, v: _one(self.catalog.update_variant(int(p), int(v), r.body))),
             ("DELETE", variant, lambda r, p, v: _gone(self.catalog.delete_variant, int(p), int(v))),
+            ("GET", f"{product}/options", lambda r, p: _paged(r, self.catalog.list_options(int(p)))),
+            ("POST", f"{product}/options", lambda r, p: _one(self.catalog.create_option(int(p), r.body))),
+            ("GET", option, lambda r, p, o: _one(self.catalog.get_option(int(p), int(o)))),
+            (
+                "GET",
+                f"{option}/values",
+                lambda r, p, o: _paged(r, self.catalog.list_option_values(int(p), int(o))),
+            ),
+            (
+                "POST",
+                f"{option}/values",
+                lambda r, p, o: _one(self.catalog.create_option_value(int(p), int(o), r.body)),
+            ),
             ("GET", "/catalog/variants", self.list_variants),
             ("PUT", "/catalog/variants", self.update_variants),
             ("GET", f"{product}/images", lambda r, p: _paged(r, self.catalog.list_images(int(p)))),

@@ -39,11 +39,47 @@ def product_view(store: BigCommerceStore, product: dict[str, Any]) -> dict[str, 
     }
 
 
-def catalog_differences(
-    source: BigCommerceStore, destination: BigCommerceStore, *, deleted_skus: frozenset[str] = frozenset()
+def category_differences(
+    source: BigCommerceStore, destination: BigCommerceStore, *, deleted: frozenset[str] = frozenset()
 ) -> list[str]:
-    """Every way B differs from A: missing, extra or different products, and deletes not applied."""
+    """B's visible categories must be A's, compared by (name, parent's name); a category deleted in A
+    (named in `deleted`) must be hidden in B (the engine soft-deletes: is_visible false) or absent."""
     problems: list[str] = []
+    wanted = {_category_key(c, source.categories()) for c in source.categories()}
+    b_all = destination.categories()
+    visible = {_category_key(c, b_all) for c in b_all if c.get("is_visible", True)}
+    for name, parent in sorted(wanted - visible):
+        problems.append(
+            f"category {name!r} (under {parent or 'the root'!r}): missing or hidden in destination"
+        )
+    for name, parent in sorted(visible - wanted):
+        problems.append(
+            f"category {name!r} (under {parent or 'the root'!r}): visible in destination, not in source"
+        )
+    for name in sorted(deleted):
+        if any(c["name"] == name and c.get("is_visible", True) for c in b_all):
+            problems.append(f"category {name!r}: deleted at the source but still visible at the destination")
+    return problems
+
+
+def _category_key(category: dict[str, Any], everything: list[dict[str, Any]]) -> tuple[str, str]:
+    names = {c["id"]: c["name"] for c in everything}
+    return str(category["name"]), names.get(category.get("parent_id") or 0, "")
+
+
+def catalog_differences(
+    source: BigCommerceStore,
+    destination: BigCommerceStore,
+    *,
+    deleted_skus: frozenset[str] = frozenset(),
+    check_categories: bool = False,
+    deleted_categories: frozenset[str] = frozenset(),
+) -> list[str]:
+    """Every way B differs from A: missing, extra or different products, and deletes not applied;
+    with `check_categories`, the category tree too (see `category_differences`)."""
+    problems: list[str] = []
+    if check_categories:
+        problems += category_differences(source, destination, deleted=deleted_categories)
     wanted = {p["sku"]: p for p in source.products()}
     present = {p["sku"]: p for p in destination.products()}
     for sku, product in sorted(wanted.items()):

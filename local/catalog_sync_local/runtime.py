@@ -1,10 +1,22 @@
 """Run the template's handlers in process against the local (moto) stack.
 
 What API Gateway, the SQS event source mapping and EventBridge do in AWS, done here for one machine:
-HTTP requests become HTTP API v2 events, queue messages become SQS batch events with the template's
-batch size (partial batch failures honoured: only reported records stay on the queue, and SQS's own
-redrive moves them to the DLQ), and schedules become scheduled events. Handlers are the deployable
-files, imported from the template's CodeUri, with the template's environment applied.
+
+- HTTP requests become HTTP API payload v2.0 events as API Gateway builds them: lower-cased headers
+  (repeated ones joined by commas), cookies split out of the Cookie header, `queryStringParameters`
+  (repeated keys joined by commas), the raw body, base64-encoded with `isBase64Encoded` unless its
+  content type is text.
+- Queue messages become SQS batch events with the event source mapping's settings read back from moto:
+  up to `BatchSize` records, gathered for up to `MaximumBatchingWindowInSeconds` after the first one
+  (pollers always; `drain()` on request), partial batch failures honoured (only reported records stay
+  on the queue), visibility timeouts and the redrive to the DLQ left to SQS itself (moto).
+- Schedules become EventBridge scheduled events, fired on demand (`fire_schedule`) or on their own rate
+  (`catalog_sync_local.scheduler`).
+
+Handlers are the deployable files, imported from the template's CodeUri, with the template's environment
+applied. Concurrency: every invocation applies its function's environment to this process's
+`os.environ`, so invocations run one at a time. `MaximumConcurrency` (2..1000 in AWS) is therefore always
+respected (the local concurrency is 1); what it cannot show is throughput scaling with concurrency.
 """
 
 from __future__ import annotations
@@ -19,15 +31,17 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
+from urllib.parse import parse_qsl
 
 from catalog_sync_local.stack import FunctionSpec, HttpRoute, LocalStack, SqsSource
 
 ACCOUNT_ID = "123456789012"
+POLL_SLEEP_S = 0.05  # between empty receives while a batching window is open
 
 
 @dataclass
@@ -74,6 +88,14 @@ class DrainReport:
     received: int = 0
     succeeded: int = 0
     failed: int = 0
+    batch_sizes: list[int] = field(default_factory=list)
+
+    def add(self, other: DrainReport) -> None:
+        self.batches += other.batches
+        self.received += other.received
+        self.succeeded += other.succeeded
+        self.failed += other.failed
+        self.batch_sizes.extend(other.batch_sizes)
 
 
 class LocalRuntime:
@@ -129,14 +151,23 @@ class LocalRuntime:
     # --- HTTP API -----------------------------------------------------------------------------------
 
     def http(
-        self, method: str, path: str, *, headers: Mapping[str, str] | None = None, body: bytes = b""
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        body: bytes = b"",
     ) -> HttpResult:
-        """One request through the template's HTTP API routes, as API Gateway (payload v2) would."""
+        """One request through the template's HTTP API routes, as API Gateway (payload v2) would:
+        404 without a matching route, 500 when the handler raises."""
         route, function, params = self._match_route(method, path)
         if function is None or route is None:
             return HttpResult(404, {"content-type": "application/json"}, json.dumps({"message": "Not Found"}))
         event = http_api_event(method, path, route, params, headers or {}, body)
-        result = self.invoke(function.logical_id, event)
+        try:
+            result = self.invoke(function.logical_id, event)
+        except Exception:
+            return _internal_error()
         return _http_result(result)
 
     def _match_route(
@@ -154,45 +185,99 @@ class LocalRuntime:
     # --- SQS ----------------------------------------------------------------------------------------
 
     def drain(
-        self, logical_id: str = "SyncConsumerFunction", *, max_batches: int = 100, max_seconds: float = 60.0
+        self,
+        logical_id: str = "SyncConsumerFunction",
+        *,
+        max_batches: int = 100,
+        max_seconds: float = 60.0,
+        batching_window: bool = False,
     ) -> DrainReport:
-        """Poll the function's queues into it until they are empty (bounded in batches and time)."""
+        """Poll the function's queues into it until they are empty (bounded in batches and time).
+
+        Each batch holds up to the mapping's BatchSize records. The batching window exists to gather
+        records that arrive later; draining what is queued now skips it unless `batching_window`."""
         spec = self._function(logical_id)
         report = DrainReport()
         deadline = time.monotonic() + max_seconds
-        sqs = _client("sqs", self.stack.region)
         for source in spec.sqs_sources:
             while report.batches < max_batches and time.monotonic() < deadline:
-                resp = sqs.receive_message(
-                    QueueUrl=source.queue_url,
-                    MaxNumberOfMessages=min(source.batch_size, 10),
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                )
-                messages = resp.get("Messages", [])
+                messages = self.receive_batch(source, batching_window=batching_window, deadline=deadline)
                 if not messages:
                     break
-                report.batches += 1
-                report.received += len(messages)
-                failed = self._deliver_batch(spec, source, messages)
-                report.failed += len(failed)
-                report.succeeded += len(messages) - len(failed)
-                done = [m for m in messages if m["MessageId"] not in failed]
-                for m in done:
-                    sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                report.add(self.deliver_batch(spec, source, messages))
         return report
 
-    def _deliver_batch(
+    def receive_batch(
+        self, source: SqsSource, *, batching_window: bool = True, deadline: float | None = None
+    ) -> list[dict[str, Any]]:
+        """One batch as the event source mapping gathers it: up to BatchSize records, for at most
+        MaximumBatchingWindowInSeconds after the first (when `batching_window`), never past `deadline`."""
+        sqs = _client("sqs", self.stack.region)
+        batch: list[dict[str, Any]] = []
+        window_end: float | None = None
+        end = deadline if deadline is not None else time.monotonic() + 60.0
+        while len(batch) < source.batch_size and time.monotonic() < end:
+            if batching_window and window_end is not None and time.monotonic() >= window_end:
+                break
+            resp = sqs.receive_message(
+                QueueUrl=source.queue_url,
+                MaxNumberOfMessages=min(source.batch_size - len(batch), 10),  # SQS's own per-call limit
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            messages = resp.get("Messages", [])
+            if messages:
+                batch.extend(messages)
+                if window_end is None:
+                    window_end = time.monotonic() + source.batching_window_s
+                continue
+            if not batching_window or window_end is None:
+                break  # nothing (more) queued now
+            time.sleep(max(0.0, min(POLL_SLEEP_S, window_end - time.monotonic(), end - time.monotonic())))
+        return batch
+
+    def deliver_batch(
+        self, spec: FunctionSpec, source: SqsSource, messages: list[dict[str, Any]]
+    ) -> DrainReport:
+        """Invoke the function with one batch; delete what succeeded (what Lambda's poller does).
+
+        Failed records are left alone: they reappear after their visibility timeout (or the backoff the
+        consumer set), and SQS moves them to the DLQ after the redrive policy's maxReceiveCount."""
+        failed = self._invoke_batch(spec, source, messages)
+        sqs = _client("sqs", self.stack.region)
+        for m in messages:
+            if m["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return DrainReport(
+            batches=1,
+            received=len(messages),
+            succeeded=len(messages) - len(failed),
+            failed=len(failed),
+            batch_sizes=[len(messages)],
+        )
+
+    def _invoke_batch(
         self, spec: FunctionSpec, source: SqsSource, messages: list[dict[str, Any]]
     ) -> set[str]:
+        ids = {m["MessageId"] for m in messages}
         event = sqs_event(messages, source.queue_arn, self.stack.region)
         try:
             result = self.invoke(spec.logical_id, event)
         except Exception:  # a crashed invocation fails the whole batch, as in Lambda
-            return {m["MessageId"] for m in messages}
+            return ids
         if not source.report_batch_item_failures:
             return set()
-        return {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+        if not isinstance(result, Mapping) or not isinstance(result.get("batchItemFailures", []), list):
+            return ids  # Lambda treats an unreadable partial-batch response as a failure of the batch
+        reported = {str(f.get("itemIdentifier")) for f in result.get("batchItemFailures", [])}
+        # An identifier that is not in the batch (or empty) fails the whole batch, as in Lambda.
+        return ids if reported - ids else reported
+
+    def pollers(
+        self, *, idle_s: float = 0.2, on_batch: Callable[[str, DrainReport], None] | None = None
+    ) -> QueuePollers:
+        """Background pollers for every SQS event source (use as a context manager)."""
+        return QueuePollers(self, idle_s=idle_s, on_batch=on_batch)
 
     # --- schedules ----------------------------------------------------------------------------------
 
@@ -200,6 +285,68 @@ class LocalRuntime:
         spec = self._function(logical_id)
         rule = spec.schedules[0].rule_name if spec.schedules else f"{logical_id}-manual"
         return self.invoke(logical_id, scheduled_event(rule, self.stack.region))
+
+
+class QueuePollers:
+    """One poller thread per SQS event source mapping, as Lambda's pollers: gather a batch with the
+    mapping's settings (batching window included), invoke, delete what succeeded. Stops on `stop()` or
+    when the context exits; every wait is bounded."""
+
+    def __init__(
+        self,
+        runtime: LocalRuntime,
+        *,
+        idle_s: float = 0.2,
+        on_batch: Callable[[str, DrainReport], None] | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.idle_s = idle_s
+        self.on_batch = on_batch
+        self.report = DrainReport()
+        self._report_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(
+                target=self._run,
+                args=(spec, source),
+                name=f"poller-{spec.logical_id}-{source.queue_logical_id}",
+                daemon=True,
+            )
+            for spec in runtime.stack.functions.values()
+            for source in spec.sqs_sources
+        ]
+
+    def start(self) -> QueuePollers:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> QueuePollers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self, spec: FunctionSpec, source: SqsSource) -> None:
+        while not self._stop.is_set():
+            messages = self.runtime.receive_batch(
+                source, batching_window=True, deadline=time.monotonic() + source.batching_window_s + 5
+            )
+            if not messages:
+                self._stop.wait(self.idle_s)
+                continue
+            report = self.runtime.deliver_batch(spec, source, messages)
+            with self._report_lock:
+                self.report.add(report)
+            if self.on_batch is not None:
+                self.on_batch(spec.logical_id, report)
 
 
 # --- events in the shapes AWS sends -----------------------------------------------------------------
@@ -210,43 +357,79 @@ def http_api_event(
     path: str,
     route: HttpRoute,
     params: Mapping[str, str],
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
     body: bytes,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API payload v2.0 event: lower-cased headers, raw body, base64 when binary."""
+    """An API Gateway HTTP API payload v2.0 event, as API Gateway builds it.
+
+    Header names lower-cased, repeated headers joined with commas; the Cookie header becomes `cookies`;
+    `queryStringParameters` joins repeated keys with commas; keys without content (no query string,
+    cookies, path parameters or body) are left out; the body is the raw bytes, base64-encoded with
+    `isBase64Encoded` true unless the content type is text."""
     raw_path, _, query = path.partition("?")
-    lowered = {k.lower(): v for k, v in headers.items()}
-    content_type = lowered.get("content-type", "")
-    is_text = content_type.startswith(("application/json", "text/")) and _is_utf8(body)
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    lowered: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in pairs:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            continue
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    is_text = _is_text(lowered.get("content-type", "")) and _is_utf8(body)
+    route_key = f"{route.method} {route.path}"
     now = datetime.now(UTC)
-    return {
+    event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": f"{route.method} {route.path}",
+        "routeKey": route_key,
         "rawPath": raw_path,
         "rawQueryString": query,
-        "headers": lowered,
-        "requestContext": {
-            "accountId": ACCOUNT_ID,
-            "apiId": "local",
-            "domainName": "127.0.0.1",
-            "domainPrefix": "local",
-            "http": {
-                "method": method.upper(),
-                "path": raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": lowered.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": f"{route.method} {route.path}",
-            "stage": "$default",
-            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-            "timeEpoch": int(now.timestamp() * 1000),
-        },
-        "pathParameters": dict(params),
-        "body": body.decode() if is_text else base64.b64encode(body).decode(),
-        "isBase64Encoded": not is_text,
     }
+    if cookies:
+        event["cookies"] = cookies
+    event["headers"] = lowered
+    if query:
+        event["queryStringParameters"] = _query_parameters(query)
+    event["requestContext"] = {
+        "accountId": ACCOUNT_ID,
+        "apiId": "local",
+        "domainName": lowered.get("host", "127.0.0.1"),
+        "domainPrefix": "local",
+        "http": {
+            "method": method.upper(),
+            "path": raw_path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1",
+            "userAgent": lowered.get("user-agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if params:
+        event["pathParameters"] = dict(params)
+    if body:
+        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+    event["isBase64Encoded"] = bool(body) and not is_text
+    return event
+
+
+# Content types API Gateway passes through as text; anything else arrives base64-encoded.
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+
+
+def _is_text(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith(_TEXT_TYPES) or media.endswith(("+json", "+xml"))
+
+
+def _query_parameters(query: str) -> dict[str, str]:
+    values: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        values.setdefault(key, []).append(value)
+    return {key: ",".join(items) for key, items in values.items()}
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
@@ -303,6 +486,7 @@ def function_environment(spec: FunctionSpec, environment: Mapping[str, str] | No
     os.environ.update(env)
     if _applied_environment != env:
         services.reset()
+        _apply_log_level(env)
         _applied_environment = env
     try:
         yield
@@ -312,6 +496,18 @@ def function_environment(spec: FunctionSpec, environment: Mapping[str, str] | No
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _apply_log_level(env: Mapping[str, str]) -> None:
+    """A new container's Powertools logger starts at its environment's level. In one process the
+    service's logger lives on (Powertools configures it once), so the level is set again here."""
+    import logging
+
+    logger = logging.root.manager.loggerDict.get(env.get("POWERTOOLS_SERVICE_NAME", ""))
+    if isinstance(logger, logging.Logger) and getattr(logger, "init", False):  # configured by Powertools
+        level = (env.get("POWERTOOLS_LOG_LEVEL") or env.get("LOG_LEVEL") or "INFO").upper()
+        with contextlib.suppress(ValueError):
+            logger.setLevel(level)
 
 
 def reset_containers() -> None:
@@ -339,9 +535,15 @@ def _match_path(template: str, path: str) -> dict[str, str] | None:
     return match.groupdict() if match else None
 
 
+def _internal_error() -> HttpResult:
+    return HttpResult(
+        500, {"content-type": "application/json"}, json.dumps({"message": "Internal Server Error"})
+    )
+
+
 def _http_result(result: Any) -> HttpResult:
     if not isinstance(result, Mapping):
-        return HttpResult(502, {}, json.dumps({"message": "Internal Server Error"}))
+        return _internal_error()
     body = result.get("body") or ""
     if result.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8", "replace")

@@ -169,10 +169,7 @@ class Sandbox:
             for store in self.stores.values():
                 store.wait_for_deliveries(timeout=max(0.1, deadline - time.monotonic()))
             report = self.runtime.drain(max_seconds=max(0.1, deadline - time.monotonic()))
-            total.batches += report.batches
-            total.received += report.received
-            total.succeeded += report.succeeded
-            total.failed += report.failed
+            total.add(report)
             if report.received == 0 or time.monotonic() > deadline:
                 break
         return total

@@ -41,19 +41,31 @@ def _field(spec: str, value: int) -> bool:
 
 
 class Scheduler:
+    """Fires each function's schedule when it is due (`due()`, called by a loop the caller bounds).
+
+    Only rules the stack created ENABLED fire, as in EventBridge, unless `include_disabled` (the
+    template deploys its schedules disabled outside prod; `catalog-sync local start --schedules` runs
+    them anyway)."""
+
     def __init__(
-        self, runtime: LocalRuntime, stack: LocalStack, *, clock: Callable[[], float] = time.time
+        self,
+        runtime: LocalRuntime,
+        stack: LocalStack,
+        *,
+        clock: Callable[[], float] = time.time,
+        include_disabled: bool = False,
     ) -> None:
         self.runtime = runtime
         self.clock = clock
         now = datetime.fromtimestamp(clock(), UTC)
-        self._next: dict[str, datetime] = {}
-        for function in stack.functions.values():
-            for schedule in function.schedules:
-                if schedule.enabled:
-                    self._next[function.logical_id] = next_fire(schedule.expression, now)
         self._expressions = {
-            f.logical_id: s.expression for f in stack.functions.values() for s in f.schedules if s.enabled
+            f.logical_id: s.expression
+            for f in stack.functions.values()
+            for s in f.schedules
+            if s.enabled or include_disabled
+        }
+        self._next: dict[str, datetime] = {
+            logical_id: next_fire(expression, now) for logical_id, expression in self._expressions.items()
         }
 
     def due(self) -> list[str]:

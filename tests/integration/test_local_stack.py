@@ -146,7 +146,7 @@ class TestTheDeployedTemplate:
         assert source.report_batch_item_failures is True
         assert source.maximum_concurrency == 5
         others = [f for f in stack.functions.values() if f.logical_id != "SyncConsumerFunction"]
-        assert not any(f.sqs_sources for f in others)
+        assert not any(s.queue_logical_id == "SyncQueue" for f in others for s in f.sqs_sources)
 
 
 def test_schedules_are_eventbridge_rules_disabled_unless_enabled(aws: None) -> None:

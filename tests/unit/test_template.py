@@ -42,7 +42,11 @@ COMMON_ENV = {
 EXTRA_ENV = {
     "SyncConsumerFunction": {"SYNC_DLQ_URL", "RETRY_BACKOFF_BASE_SECONDS"},
     "PullSyncFunction": {"PULL_OVERLAP_SECONDS"},
-    "FullSyncFunction": {"FULL_SYNC_PAGE_SIZE"},
+    "FullSyncFunction": {
+        "FULL_SYNC_PAGE_SIZE",
+        "FULL_SYNC_MIN_TIME_SECONDS",
+        "FULL_SYNC_CONTINUATION_QUEUE_URL",
+    },
     "EventCleanupFunction": {"STUCK_AFTER_SECONDS"},
 }
 # AWS-managed policies a Lambda role may carry. Both use "Resource": "*" inside: CloudWatch Logs writes
@@ -74,13 +78,21 @@ NEEDS = {
     "PullSyncFunction": [
         ("dynamodb:GetItem", "SyncStateTable"),
         ("dynamodb:PutItem", "SyncStateTable"),
+        ("dynamodb:Query", "SyncStateTable"),  # audit-mode snapshot
+        ("dynamodb:BatchWriteItem", "SyncStateTable"),
         ("sqs:SendMessage", "SyncQueue"),
         ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
     ],
     "FullSyncFunction": [
         ("dynamodb:GetItem", "SyncStateTable"),
         ("dynamodb:PutItem", "SyncStateTable"),
+        ("dynamodb:Query", "SyncStateTable"),  # snapshots
+        ("dynamodb:Scan", "SyncStateTable"),  # entities known at the destination
+        ("dynamodb:BatchWriteItem", "SyncStateTable"),  # snapshot changes
         ("sqs:SendMessage", "SyncQueue"),
+        ("sqs:SendMessage", "FullSyncContinuationQueue"),
+        ("sqs:ReceiveMessage", "FullSyncContinuationQueue"),
+        ("sqs:DeleteMessage", "FullSyncContinuationQueue"),
         ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
     ],
     "EventCleanupFunction": [
@@ -242,21 +254,37 @@ def test_events_table_has_the_by_status_index_the_sweeper_queries(resources: dic
 
 
 @pytest.mark.parametrize(
-    ("function", "expression"),
+    ("function", "expression", "switch"),
     [
-        ("PullSyncFunction", "rate(1 hour)"),
-        ("FullSyncFunction", "cron(0 3 * * ? *)"),
-        ("EventCleanupFunction", "rate(2 hours)"),
+        ("PullSyncFunction", "rate(1 hour)", "PullScheduleEnabled"),
+        ("FullSyncFunction", "cron(0 3 * * ? *)", "FullSyncScheduleEnabled"),
+        ("EventCleanupFunction", "rate(2 hours)", "CleanupScheduleEnabled"),
     ],
 )
-def test_schedules_follow_the_schedules_enabled_parameter(
-    template: dict[str, Any], resources: dict[str, Any], function: str, expression: str
+def test_schedules_follow_the_schedules_enabled_parameter_and_their_own_switch(
+    template: dict[str, Any], resources: dict[str, Any], function: str, expression: str, switch: str
 ) -> None:
-    [event] = props(resources, function)["Events"].values()
-    assert event["Type"] == "Schedule"
+    [event] = [e for e in props(resources, function)["Events"].values() if e["Type"] == "Schedule"]
     assert event["Properties"]["Schedule"] == expression
-    assert event["Properties"]["State"] == {"Fn::If": ["SchedulesOn", "ENABLED", "DISABLED"]}
+    condition = event["Properties"]["State"]["Fn::If"][0]
+    assert event["Properties"]["State"] == {"Fn::If": [condition, "ENABLED", "DISABLED"]}
+    assert template["Conditions"][condition] == {
+        "Fn::And": [{"Condition": "SchedulesOn"}, {"Fn::Equals": [{"Ref": switch}, "true"]}]
+    }
     assert template["Conditions"]["SchedulesOn"] == {"Fn::Equals": [{"Ref": "SchedulesEnabled"}, "true"]}
+    assert template["Parameters"][switch]["Default"] == "true"
+
+
+def test_full_sync_continues_through_its_own_queue_one_message_at_a_time(
+    resources: dict[str, Any],
+) -> None:
+    events = props(resources, "FullSyncFunction")["Events"]
+    [sqs] = [e["Properties"] for e in events.values() if e["Type"] == "SQS"]
+    assert sqs == {"Queue": {"Fn::GetAtt": ["FullSyncContinuationQueue", "Arn"]}, "BatchSize": 1}
+    queue = props(resources, "FullSyncContinuationQueue")
+    assert queue["VisibilityTimeout"] >= 6 * props(resources, "FullSyncFunction")["Timeout"]
+    env = props(resources, "FullSyncFunction")["Environment"]["Variables"]
+    assert env["FULL_SYNC_CONTINUATION_QUEUE_URL"] == {"Ref": "FullSyncContinuationQueue"}
 
 
 # --- environment ---------------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ class PixlpayEndpoint(_Frozen):
     api_token: SecretStr
     per_page: Annotated[int, Field(ge=1, le=100)] = 100
     max_requests_per_minute: float = 60.0
+    # Pixlpay has no brands: the brand its products carry at the destination (seed 002's brand module),
+    # typically the store's own name. None: products get no brand.
+    brand: str | None = None
 
 
 class MedusaEndpoint(_Frozen):
@@ -54,6 +57,8 @@ class MedusaEndpoint(_Frozen):
     api_key: SecretStr
     sales_channel_id: str | None = None
     max_requests_per_second: float = 10.0
+    # Currency of the prices written to variants (Medusa v2 amounts are in major units).
+    currency_code: Annotated[str, Field(min_length=3, max_length=3)] = "usd"
 
 
 def _endpoint_kind(value: object) -> str:

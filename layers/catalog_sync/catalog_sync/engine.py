@@ -31,11 +31,18 @@ from catalog_sync.connectors.bigcommerce import (
 )
 from catalog_sync.connectors.http import HttpStatusError
 from catalog_sync.errors import DuplicateSku, MissingSku, PermanentError
-from catalog_sync.models import EntityType, Product, SyncRequest, canonical_hash
+from catalog_sync.models import EntityType, FlatProduct, Grouping, Product, SyncRequest, canonical_hash
 from catalog_sync.product_parts import PartsWriter, parts_after_create
+from catalog_sync.store.changelog import Change
 from catalog_sync.store.state import EntityState
 
 OutcomeAction = Literal["created", "updated", "restored", "unchanged", "stale", "deleted", "absent"]
+
+
+class ChangeRecorder(Protocol):
+    """The audit trail (store/changelog.py): one entry per change applied at the destination."""
+
+    def record(self, change: Change) -> None: ...
 
 
 class StateRepository(Protocol):
@@ -55,7 +62,7 @@ class SyncOutcome:
     entity_type: EntityType
     source_id: int
     action: OutcomeAction
-    dest_id: int | None = None
+    dest_id: int | str | None = None
 
     @property
     def wrote(self) -> bool:
@@ -74,6 +81,7 @@ class CatalogSync:
         *,
         owner: str,
         lease_s: float = 120.0,
+        changes: ChangeRecorder | None = None,
     ) -> None:
         self.connection = connection
         self.source = source
@@ -81,6 +89,8 @@ class CatalogSync:
         self.state = state
         self.owner = owner
         self.lease_s = lease_s
+        self.changes = changes
+        self._written: list[str] = []
         self._syncers: Mapping[str, Callable[[int], SyncOutcome]] = {
             "product": self.sync_product,
             "category": self.sync_category,
@@ -115,11 +125,13 @@ class CatalogSync:
                 return self._finish(current, "unchanged", source_modified=modified)
 
             fields_digest = canonical_hash(product_fields_payload(product, categories, brand))
-            dest_id = current.dest_id or self._find_by_sku(product.sku)
+            self._written = []
+            dest_id = _int_id(current.dest_id) or self._find_by_sku(product.sku)
             if dest_id is None:
                 created = self._create_product(product, categories, brand)
                 dest_id = int(created["id"])
                 action: OutcomeAction = "created"
+                self._written = ["fields", "variants", "images"]
                 parts = parts_after_create(product, created, fields_digest)
                 if created.get("adopted"):
                     parts = self._write_parts(current, product, dest_id, {}, categories, brand, fields_digest)
@@ -150,16 +162,18 @@ class CatalogSync:
         fields_digest: str,
     ) -> dict[str, Any]:
         """Fields, then variants, then images; on failure the progress so far is saved for the retry."""
-        writer = PartsWriter(self.destination, dest_id, parts)
+        writer = PartsWriter(self.destination, dest_id, parts, self._written)
         try:
             if parts.get("fields") != fields_digest:
                 self.destination.update_product(dest_id, product_fields_payload(product, categories, brand))
                 parts["fields"] = fields_digest
+                self._written.append("fields")
             writer.variants(product.variants)
             writer.images(product.images)
         except Exception:
             progress = replace(current, dest_id=dest_id, parts=parts, last_outcome="partial")
             self.state.commit(progress, owner=self.owner)
+            self._record(progress, "partial", progress.source_modified)
             raise
         return parts
 
@@ -182,10 +196,12 @@ class CatalogSync:
         return int(found["id"]) if found else None
 
     def _soft_delete_product(self, current: EntityState) -> SyncOutcome:
-        if current.dest_id is None or current.deleted:
+        dest_id = _int_id(current.dest_id)
+        if dest_id is None or current.deleted:
             return self._finish(current, "absent")
+        self._written = sorted(SOFT_DELETE_PAYLOAD)
         try:
-            self.destination.update_product(current.dest_id, SOFT_DELETE_PAYLOAD)
+            self.destination.update_product(dest_id, SOFT_DELETE_PAYLOAD)
         except HttpStatusError as exc:
             if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
                 raise
@@ -249,7 +265,8 @@ class CatalogSync:
         digest = canonical_hash(payload)
         if current.dest_id and not current.deleted and current.content_hash == digest:
             return self._finish(current, "unchanged")
-        dest_id = current.dest_id or (int(existing["id"]) if existing else None)
+        self._written = sorted(payload)
+        dest_id = _int_id(current.dest_id) or (int(existing["id"]) if existing else None)
         if dest_id is None:
             dest_id = int(create(payload)["id"])
             action: OutcomeAction = "created"
@@ -264,10 +281,12 @@ class CatalogSync:
         update: Callable[[int, dict[str, Any]], dict[str, Any]],
         payload: dict[str, Any],
     ) -> SyncOutcome:
-        if current.dest_id is None or current.deleted:
+        dest_id = _int_id(current.dest_id)
+        if dest_id is None or current.deleted:
             return self._finish(current, "absent")
+        self._written = sorted(payload)
         try:
-            update(current.dest_id, payload)
+            update(dest_id, payload)
         except HttpStatusError as exc:
             if exc.status != 404:
                 raise
@@ -276,12 +295,16 @@ class CatalogSync:
     def _dest_id(self, entity_type: EntityType, source_id: int) -> int:
         """The destination id of a dependency, syncing it first when it is not mapped yet."""
         known = self.state.get(self.connection.name, entity_type, source_id)
-        if known is not None and known.dest_id and not known.deleted:
-            return known.dest_id
+        known_id = _int_id(known.dest_id) if known is not None and not known.deleted else None
+        if known_id:
+            return known_id
+        written = self._written
         outcome = self._syncers[entity_type](source_id)
-        if outcome.dest_id is None or outcome.action in ("deleted", "absent"):
+        self._written = written
+        dest_id = _int_id(outcome.dest_id)
+        if dest_id is None or outcome.action in ("deleted", "absent"):
             raise PermanentError(f"{entity_type} {source_id} is referenced but does not exist at the source")
-        return outcome.dest_id
+        return dest_id
 
     # --- lease and state ----------------------------------------------------------------------------
 
@@ -299,6 +322,8 @@ class CatalogSync:
     def _finish(self, current: EntityState, action: OutcomeAction, **changes: Any) -> SyncOutcome:
         new_state = replace(current, last_outcome=action, **changes)
         self.state.commit(new_state, owner=self.owner)
+        if action in ("created", "updated", "restored", "deleted"):
+            self._record(new_state, action, new_state.source_modified)
         return SyncOutcome(
             entity_type=current.entity_type,  # type: ignore[arg-type]
             source_id=current.source_id,
@@ -306,6 +331,199 @@ class CatalogSync:
             dest_id=new_state.dest_id,
         )
 
+    def _record(self, state: EntityState, action: str, version: str | None) -> None:
+        if self.changes is None:
+            return
+        self.changes.record(
+            Change(
+                connection=state.connection,
+                entity_type=state.entity_type,
+                source_id=state.source_id,
+                action=action,
+                source_version=version,
+                fields=tuple(self._written),
+                dest_id=state.dest_id,
+                response={"dest_id": state.dest_id, "parts_written": len(self._written)},
+            )
+        )
+        self._written = []
+
+
+def _int_id(value: int | str | None) -> int | None:
+    return int(value) if value not in (None, "", 0) else None
+
 
 def _is_older(modified: datetime, applied_iso: str | None) -> bool:
     return applied_iso is not None and modified < datetime.fromisoformat(applied_iso)
+
+
+# --- flat products by external id (Pixlpay -> Medusa) ----------------------------------------------
+
+
+class ProductSource(Protocol):
+    """A source of flat products (connectors/pixlpay.py)."""
+
+    def fetch_product(self, product_id: int) -> FlatProduct | None: ...
+
+
+class ProductDestination(Protocol):
+    """A destination addressed by external id (connectors/medusa.py)."""
+
+    def ensure_category(self, category: Grouping) -> str: ...
+
+    def ensure_brand(self, name: str) -> str: ...
+
+    def find_product(self, external_id: str) -> dict[str, Any] | None: ...
+
+    def product_parts(
+        self, product: FlatProduct, *, category_id: str | None, brand_id: str | None
+    ) -> dict[str, dict[str, Any]]: ...
+
+    def create_product(self, parts: dict[str, dict[str, Any]]) -> dict[str, Any]: ...
+
+    def write_part(self, dest_id: str, name: str, payload: dict[str, Any], ids: dict[str, Any]) -> None: ...
+
+    def soft_delete(self, dest_id: str) -> None: ...
+
+
+class ExternalIdSync:
+    """Brings flat products (no variants, one category) in sync with a destination that names them by
+    external id. The same guarantees as CatalogSync: lease, version guard (source `updated_at`) and content
+    hash, dependencies first (category, brand), parts written only when changed and recorded as they land
+    (a failed step leaves state the retry completes), soft delete and restore, an audit entry per change.
+    A product is found again by external id when unmapped, so a lost create response never duplicates it."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        source: ProductSource,
+        destination: ProductDestination,
+        state: StateRepository,
+        *,
+        owner: str,
+        brand: str | None = None,
+        lease_s: float = 120.0,
+        changes: ChangeRecorder | None = None,
+    ) -> None:
+        self.connection = connection
+        self.source = source
+        self.destination = destination
+        self.state = state
+        self.owner = owner
+        self.brand = brand
+        self.lease_s = lease_s
+        self.changes = changes
+
+    def sync(self, request: SyncRequest) -> SyncOutcome:
+        if request.entity_type != "product":  # categories and brands travel with their products
+            return SyncOutcome(request.entity_type, request.entity_id, "absent")
+        return self.sync_product(request.entity_id)
+
+    def sync_product(self, product_id: int) -> SyncOutcome:
+        name = self.connection.name
+        current = self.state.acquire(name, "product", product_id, owner=self.owner, lease_s=self.lease_s)
+        try:
+            return self._sync_product(current)
+        except BaseException:
+            self.state.release(name, "product", product_id, owner=self.owner)
+            raise
+
+    def _sync_product(self, current: EntityState) -> SyncOutcome:
+        product = self.source.fetch_product(current.source_id)
+        if product is None:
+            if current.dest_id is None or current.deleted:
+                return self._finish(current, "absent", [])
+            self.destination.soft_delete(str(current.dest_id))
+            return self._finish(current, "deleted", ["status", "metadata"], deleted=True, content_hash="")
+        if _is_older(product.version, current.source_modified):
+            return self._finish(current, "stale", [])
+        category_id = self._category(product.category) if product.category else None
+        brand_id = self._brand() if self.brand else None
+        parts = self.destination.product_parts(product, category_id=category_id, brand_id=brand_id)
+        digest = canonical_hash(parts)
+        version = product.version.isoformat()
+        if current.dest_id and not current.deleted and current.content_hash == digest:
+            return self._finish(current, "unchanged", [], source_modified=version)
+        applied: dict[str, Any] = copy.deepcopy(current.parts or {})
+        dest_id = str(current.dest_id) if current.dest_id else None
+        if dest_id is None:
+            found = self.destination.find_product(product.external_id)
+            if found is not None:
+                dest_id, applied = str(found["id"]), {"ids": found.get("ids") or {}}
+        if dest_id is None:
+            created = self.destination.create_product(parts)
+            applied = {"ids": created.get("ids") or {}, **{k: canonical_hash(v) for k, v in parts.items()}}
+            return self._finish(
+                current, "created", sorted(parts), dest_id=str(created["id"]), content_hash=digest,
+                source_modified=version, deleted=False, parts=applied,
+            )  # fmt: skip
+        written: list[str] = []
+        try:
+            for part, payload in parts.items():
+                part_digest = canonical_hash(payload)
+                if applied.get(part) != part_digest:
+                    self.destination.write_part(dest_id, part, payload, applied.get("ids") or {})
+                    applied[part] = part_digest
+                    written.append(part)
+        except Exception:
+            self.state.commit(
+                replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"), owner=self.owner
+            )
+            raise
+        return self._finish(
+            current, "restored" if current.deleted else "updated", written, dest_id=dest_id,
+            content_hash=digest, source_modified=version, deleted=False, parts=applied,
+        )  # fmt: skip
+
+    def _category(self, category: Grouping) -> str:
+        return self._dependency("category", category.source_id, category.model_dump(mode="json"),
+                                lambda: self.destination.ensure_category(category))  # fmt: skip
+
+    def _brand(self) -> str:
+        brand = self.brand or ""
+        return self._dependency("brand", 0, {"name": brand}, lambda: self.destination.ensure_brand(brand))
+
+    def _dependency(self, kind: EntityType, source_id: int, payload: Any, ensure: Callable[[], str]) -> str:
+        """Find-or-create at the destination once; afterwards only when the source's data changed."""
+        digest = canonical_hash(payload)
+        known = self.state.get(self.connection.name, kind, source_id)
+        if known is not None and known.dest_id and known.content_hash == digest:
+            return str(known.dest_id)
+        state = self.state.acquire(
+            self.connection.name, kind, source_id, owner=self.owner, lease_s=self.lease_s
+        )
+        try:
+            dest_id = ensure()
+        except BaseException:
+            self.state.release(self.connection.name, kind, source_id, owner=self.owner)
+            raise
+        action: OutcomeAction = "updated" if state.dest_id else "created"
+        self.state.commit(
+            replace(state, dest_id=dest_id, content_hash=digest, last_outcome=action), owner=self.owner
+        )
+        self._record(replace(state, dest_id=dest_id), action, None, sorted(payload))
+        return dest_id
+
+    def _finish(
+        self, current: EntityState, action: OutcomeAction, written: list[str], **changes: Any
+    ) -> SyncOutcome:
+        new_state = replace(current, last_outcome=action, **changes)
+        self.state.commit(new_state, owner=self.owner)
+        if action in ("created", "updated", "restored", "deleted"):
+            self._record(new_state, action, new_state.source_modified, written)
+        return SyncOutcome("product", current.source_id, action, new_state.dest_id)
+
+    def _record(self, state: EntityState, action: str, version: str | None, written: list[str]) -> None:
+        if self.changes is not None:
+            self.changes.record(
+                Change(
+                    connection=state.connection,
+                    entity_type=state.entity_type,
+                    source_id=state.source_id,
+                    action=action,
+                    source_version=version,
+                    fields=tuple(written),
+                    dest_id=state.dest_id,
+                    response={"dest_id": state.dest_id},
+                )
+            )

@@ -88,3 +88,21 @@ class StorageUnavailable(CatalogSyncError):
     """Nothing could be stored durably: the provider must retry (HTTP 503)."""
 
     code = "storage_unavailable"
+
+
+class DeliveryTooOld(PayloadInvalid):
+    """A signed delivery created before the dedup window: a replay could no longer be recognised."""
+
+    code = "delivery_too_old"
+
+
+class RouteNotFound(RequestRejected):
+    """A request the receiver has no route for (the HTTP API only routes POST /webhooks/{connection})."""
+
+    status = 404
+    code = "not_found"
+
+
+class MethodNotAllowed(RequestRejected):
+    status = 405
+    code = "method_not_allowed"

@@ -1,33 +1,60 @@
 """Webhook ingestion: verify, validate, store once, queue, and only then acknowledge.
 
-Order matters: signature over the raw bytes before any parsing; the event is durable in the events
-table before the provider hears 2xx. A redelivery (same delivery id) is acknowledged without a second
-message. If the queue is down after the event is stored, the delivery is still acknowledged: the
-cleanup sweeper re-enqueues events left in `received`, so nothing is lost and the provider does not
-pile retries onto an outage.
+Order matters: cheap envelope checks (content type, size) first, then the signature over the raw
+bytes before any parsing; the event is durable in the events table before the provider hears 2xx.
+A redelivery (same delivery id) is acknowledged without a second message. If the queue is down after
+the event is stored, the delivery is still acknowledged: the cleanup sweeper re-enqueues events left
+in `received`, so nothing is lost and the provider does not pile retries onto an outage. Only when
+nothing could be stored does the provider get a 5xx (StorageUnavailable -> 503) and retry.
+
+Delivery ids (the dedup key, a conditional put on (connection, delivery id)):
+- Standard Webhooks: the signed `webhook-id` header (stable across the provider's retries);
+- Shopify-style: `X-Shopify-Webhook-Id` when present;
+- otherwise the payload's own id: BigCommerce `hash`, Pixlpay `id`;
+- otherwise (a Pixlpay payload without `id`) `sha256:<hex of the raw body>`: a retry resends the same
+  signed bytes, so it dedups; the unsigned `X-Pixlpay-Delivery-Id` header is deliberately not used,
+  since anyone replaying a captured body could vary it to defeat dedup.
+
+Replays: a payload whose own `created_at` is older than the dedup window (the events' retention) is
+refused, because its first delivery may already have expired from the table.
+
+No Lambda or boto3 types here; the events table and the queue are passed in (EventSink, RequestSender).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import ValidationError
 
 from catalog_sync import signatures
-from catalog_sync.connections import Connection
-from catalog_sync.errors import PayloadInvalid, PayloadTooLarge, StorageUnavailable, UnsupportedMediaType
-from catalog_sync.models import SyncRequest
-from catalog_sync.payloads import BigCommerceWebhook
-from catalog_sync.store.events import EventRecord
+from catalog_sync.errors import (
+    DeliveryTooOld,
+    PayloadInvalid,
+    PayloadTooLarge,
+    StorageUnavailable,
+    UnsupportedMediaType,
+)
+from catalog_sync.payloads import Notification, model_for, summary_json, to_request
+
+if TYPE_CHECKING:
+    from catalog_sync.connections import Connection
+    from catalog_sync.models import SyncRequest
+    from catalog_sync.store.events import EventRecord
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024  # BigCommerce notifications are < 1 KB; this bounds parsing work
+MAX_BODY_BYTES = 256 * 1024  # BigCommerce and Pixlpay notifications are < 2 KB; this bounds all work
 MAX_JSON_DEPTH = 16
+# base64 of MAX_BODY_BYTES, so an oversized encoded body is refused before it is decoded.
+_MAX_BASE64_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
 
 
 class EventSink(Protocol):
@@ -52,6 +79,22 @@ class Receipt:
     queued: bool = False
 
 
+def decode_body(body: str | None, *, is_base64: bool) -> bytes:
+    """The exact bytes the provider signed: API Gateway base64-encodes non-text bodies."""
+    text = body or ""
+    if is_base64:
+        if len(text) > _MAX_BASE64_CHARS:
+            raise PayloadTooLarge(f"body exceeds {MAX_BODY_BYTES} bytes")
+        try:
+            return base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise PayloadInvalid("body is not valid base64") from None
+    if len(text) > MAX_BODY_BYTES:  # every character is at least one byte
+        raise PayloadTooLarge(f"body exceeds {MAX_BODY_BYTES} bytes")
+    # surrogatepass: a stray surrogate cannot crash the encoder; it fails the UTF-8 check later.
+    return text.encode("utf-8", "surrogatepass")
+
+
 def receive(
     delivery: Delivery,
     connection: Connection,
@@ -63,29 +106,48 @@ def receive(
 ) -> Receipt:
     _check_envelope(delivery)
     header_id = signatures.verify(connection.signing, delivery.headers, delivery.body, now=now_s)
-    payload = _parse(delivery.body)
-    if now_s - payload.created_at > max_age_s:
+    notification = parse(connection.source.kind, delivery.body)
+    created_at = notification.created_at_s
+    if created_at is not None and now_s - created_at > max_age_s:
         # Older than our dedup horizon: we could no longer tell a replay from a first delivery.
-        raise PayloadInvalid(
-            f"delivery created {int(now_s - payload.created_at)} s ago is past the replay window"
+        raise DeliveryTooOld(
+            f"delivery created {int(now_s - created_at)} s ago is past the {int(max_age_s)} s replay window"
         )
-    delivery_id = header_id or payload.hash
-    request = payload.to_request(connection.name, delivery_id)
-    if request is None or not connection.syncs_scope(payload.scope):
-        _store(events, _record(delivery_id, connection.name, payload, None, now_s, status="ignored"))
+    delivery_id = header_id or notification.payload_delivery_id or body_delivery_id(delivery.body)
+    request = to_request(notification, connection.name, delivery_id)
+    if request is None or not connection.syncs_scope(notification.topic):
+        _store(events, _record(delivery_id, connection.name, notification, None, now_s, status="ignored"))
         return Receipt("ignored", delivery_id)
-    if not _store(events, _record(delivery_id, connection.name, payload, request, now_s, status="received")):
+    record = _record(delivery_id, connection.name, notification, request, now_s, status="received")
+    if not _store(events, record):
         return Receipt("duplicate", delivery_id)
     try:
         queue.send(request)
-    except (
-        Exception
-    ):  # the event is stored: the sweeper queues it later, so this is not the provider's problem
+    except Exception as exc:  # stored: the sweeper queues it later, so this is not the provider's problem
         logger.warning(
-            "queue send failed after store; left for the sweeper", extra={"delivery_id": delivery_id}
+            "queue send failed after store; left for the sweeper",
+            extra={"delivery_id": delivery_id, "error": type(exc).__name__},
         )
         return Receipt("accepted", delivery_id, queued=False)
     return Receipt("accepted", delivery_id, queued=True)
+
+
+def body_delivery_id(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def parse(source_kind: str, body: bytes) -> Notification:
+    """The payload as the connection's source kind's model; PayloadInvalid names what is wrong."""
+    raw = _decode_json(body)
+    model = model_for(source_kind)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)[:5]
+        )
+        raise PayloadInvalid(f"payload does not match the {source_kind} webhook schema: {problems}") from None
 
 
 def _store(events: EventSink, record: EventRecord) -> bool:
@@ -97,13 +159,18 @@ def _store(events: EventSink, record: EventRecord) -> bool:
 
 def _check_envelope(delivery: Delivery) -> None:
     content_type = delivery.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "application/json":
-        raise UnsupportedMediaType(f"content-type must be application/json, got '{content_type[:80]}'")
+    if not isinstance(content_type, str) or content_type.split(";")[0].strip().lower() != "application/json":
+        shown = content_type[:80] if isinstance(content_type, str) else ""
+        raise UnsupportedMediaType(f"content-type must be application/json, got '{shown}'")
     if len(delivery.body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"body of {len(delivery.body)} bytes exceeds {MAX_BODY_BYTES}")
 
 
-def _parse(body: bytes) -> BigCommerceWebhook:
+def _reject_constant(name: str) -> object:
+    raise PayloadInvalid(f"body is not valid JSON: {name} is not a JSON number")
+
+
+def _decode_json(body: bytes) -> object:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -111,16 +178,11 @@ def _parse(body: bytes) -> BigCommerceWebhook:
     if _nesting_depth(text) > MAX_JSON_DEPTH:
         raise PayloadInvalid(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        raw = json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise PayloadInvalid(f"body is not valid JSON: {exc.msg} at position {exc.pos}") from None
-    try:
-        return BigCommerceWebhook.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise PayloadInvalid(f"payload does not match the webhook schema: {problems}") from None
+    except ValueError:  # e.g. an integer longer than Python's int-string conversion limit
+        raise PayloadInvalid("body is not valid JSON: a number is out of range") from None
 
 
 def _nesting_depth(text: str) -> int:
@@ -148,20 +210,23 @@ def _nesting_depth(text: str) -> int:
 def _record(
     delivery_id: str,
     connection: str,
-    payload: BigCommerceWebhook,
+    notification: Notification,
     request: SyncRequest | None,
     now_s: float,
     *,
     status: Literal["received", "ignored"],
 ) -> EventRecord:
+    # Imported here: the events store pulls in botocore, which the handler defers to its first call.
+    from catalog_sync.store.events import EventRecord
+
     return EventRecord(
         connection=connection,
         delivery_id=delivery_id,
         status=status,
-        scope=payload.scope,
+        scope=notification.topic,
         received_at_ms=int(now_s * 1000),
         entity_type=request.entity_type if request else None,
         entity_id=request.entity_id if request else None,
         action=request.action if request else None,
-        payload=payload.model_dump_json(),
+        payload=summary_json(notification),
     )

@@ -102,6 +102,34 @@ class Product(_Model):
         return canonical_hash(self.model_dump(mode="json"))
 
 
+class Grouping(_Model):
+    """A source's category (or any one-level grouping), carried on a flat product."""
+
+    source_id: int
+    name: Annotated[str, Field(min_length=1)]
+    slug: str = ""
+
+
+class FlatProduct(_Model):
+    """A product of a system without variants or a category tree (Pixlpay, seed 000): one price, a list
+    of image URLs and at most one category. `external_id` names it at the destination (seed 000's
+    convention `pixlpay_<id>`); `version` is the source's modification time, for the version guard."""
+
+    source_id: int = Field(exclude=True)
+    version: datetime = Field(exclude=True)
+    external_id: str
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    price: float = 0.0
+    compare_at_price: float | None = None
+    active: bool = True
+    type: str = "digital"
+    sku: str | None = None
+    stock: int | None = None
+    image_urls: tuple[str, ...] = ()
+    category: Grouping | None = None
+
+
 class SyncRequest(_Model):
     """One queue message: 'entity X of connection C may have changed; bring it in sync'."""
 

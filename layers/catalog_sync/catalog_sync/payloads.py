@@ -1,68 +1,284 @@
-"""Webhook payload models per source, and their translation to a SyncRequest.
+"""Webhook payload models per source kind, and their translation to a SyncRequest.
 
-BigCommerce sends notifications (`{scope, store_id, data{type,id,...}, hash, created_at, producer}`),
-never the entity itself: the consumer always fetches current state, so a payload only names what changed.
+A webhook is a notification: it names what changed, never carries the entity (the consumer always
+fetches current state). Each source has one model with the same small surface (`Notification`):
+`topic` (the scope or event type), `payload_delivery_id`, `created_at_s`, `target()` and `summary()`.
+
+Unknown topics must still parse, so the provider gets a 200 and stops retrying: the envelope is
+validated loosely and `data` strictly only for the topics we sync.
+
+BigCommerce (`{scope, store_id, data{type,id,...}, hash, created_at, producer}`):
+- product created|updated|deleted                 -> product `data.id`
+- product inventory updated / inventory order updated -> resync product `data.id`
+- sku created|updated|deleted (`data.sku.product_id`) -> resync the product (a deleted variant
+  changes its product; it never deletes the product)
+- sku inventory updated / inventory order updated (`data.inventory.product_id`) -> resync product
+- category created|updated|deleted               -> category `data.id`
+- brand created|updated|deleted                  -> brand `data.id`
+
+Pixlpay (`{id?, event_type | event, created_at | timestamp?, data{product_id | id}}`, docs.pixlpay.net
+and seed 000): product.created|updated|deleted -> product `data.product_id` (or `data.id`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from catalog_sync.models import Action, EntityType, SyncRequest
 
+Target = tuple[EntityType, int, Action]
+
+_Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+_Text = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class Notification(Protocol):
+    """What the receiver needs from any source's payload model."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def payload_delivery_id(self) -> str | None: ...
+
+    @property
+    def created_at_s(self) -> float | None: ...
+
+    def target(self) -> Target | None: ...
+
+    def summary(self) -> dict[str, Any]: ...
+
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", coerce_numbers_to_str=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# BigCommerce
+# --------------------------------------------------------------------------------------------------
 
 
 class SkuRef(_Payload):
-    product_id: Annotated[int, Field(ge=1)]
+    product_id: _Id
     variant_id: int | None = None
+
+
+class InventoryRef(_Payload):
+    product_id: _Id
+    variant_id: int | None = None
+    method: str | None = None
+    value: int | None = None
 
 
 class BigCommerceData(_Payload):
     type: Annotated[str, Field(min_length=1, max_length=64)]
-    id: Annotated[int, Field(ge=1)]
+    id: _Id
     sku: SkuRef | None = None
+    inventory: InventoryRef | None = None
+
+
+_VERBS = ("created", "updated", "deleted")
+_ENTITY_SCOPES: dict[str, EntityType] = {
+    **{f"store/product/{v}": "product" for v in _VERBS},
+    **{f"store/category/{v}": "category" for v in _VERBS},
+    **{f"store/brand/{v}": "brand" for v in _VERBS},
+}
+_PRODUCT_INVENTORY_SCOPES = frozenset(
+    {"store/product/inventory/updated", "store/product/inventory/order/updated"}
+)
+_SKU_SCOPES = frozenset({f"store/sku/{v}" for v in _VERBS})
+_SKU_INVENTORY_SCOPES = frozenset({"store/sku/inventory/updated", "store/sku/inventory/order/updated"})
+# Every scope whose `data` we read; any other well-formed scope is acknowledged and ignored.
+BIGCOMMERCE_SYNCED_SCOPES = frozenset(
+    {*_ENTITY_SCOPES, *_PRODUCT_INVENTORY_SCOPES, *_SKU_SCOPES, *_SKU_INVENTORY_SCOPES}
+)
 
 
 class BigCommerceWebhook(_Payload):
-    scope: Annotated[str, Field(pattern=r"^store/[a-z_]+(/[a-z_]+){1,3}$", max_length=128)]
+    # BigCommerce scopes include camelCase segments (store/cart/lineItem/added): all are acknowledged.
+    scope: Annotated[str, Field(pattern=r"^store/[A-Za-z_]+(/[A-Za-z_]+){1,4}$", max_length=128)]
     store_id: Annotated[str, Field(min_length=1, max_length=64)]
-    data: BigCommerceData
-    hash: Annotated[str, Field(min_length=1, max_length=128)]
-    created_at: Annotated[int, Field(ge=0)]
+    data: dict[str, Any]
+    hash: _Text
+    created_at: Annotated[int, Field(ge=0, le=2**53)]
     producer: Annotated[str, Field(max_length=128)] = ""
+    _entity: BigCommerceData | None = PrivateAttr(default=None)
 
-    def target(self) -> tuple[EntityType, int, Action] | None:
+    @model_validator(mode="after")
+    def _data_of_synced_scopes(self) -> BigCommerceWebhook:
+        if self.scope in BIGCOMMERCE_SYNCED_SCOPES:
+            entity = _validate_data(BigCommerceData, self.data, self.scope)
+            if self.scope in _SKU_SCOPES and entity.sku is None:
+                raise ValueError("data.sku.product_id is required for store/sku/* scopes")
+            if self.scope in _SKU_INVENTORY_SCOPES and entity.inventory is None:
+                raise ValueError("data.inventory.product_id is required for sku inventory scopes")
+            self._entity = entity
+        return self
+
+    @property
+    def topic(self) -> str:
+        return self.scope
+
+    @property
+    def payload_delivery_id(self) -> str:
+        return self.hash
+
+    @property
+    def created_at_s(self) -> float:
+        return float(self.created_at)
+
+    def target(self) -> Target | None:
         """Which entity this notification is about, or None for a scope we do not sync."""
-        parts = self.scope.split("/")
-        resource, verb = parts[1], parts[-1]
-        action: Action = "delete" if verb == "deleted" else "upsert"
-        if resource == "product":
-            return ("product", self.data.id, action)
-        if resource == "sku":
-            # A variant change: resync its product (never delete the product for a deleted sku).
-            product_id = self.data.sku.product_id if self.data.sku else None
-            return ("product", product_id, "upsert") if product_id else None
-        if resource == "category":
-            return ("category", self.data.id, action)
-        if resource == "brand":
-            return ("brand", self.data.id, action)
-        return None
+        scope = self.scope
+        data = self._entity
+        if scope not in BIGCOMMERCE_SYNCED_SCOPES or data is None:
+            return None
+        if scope in _ENTITY_SCOPES:
+            return (_ENTITY_SCOPES[scope], data.id, "delete" if scope.endswith("/deleted") else "upsert")
+        if scope in _PRODUCT_INVENTORY_SCOPES:
+            return ("product", data.inventory.product_id if data.inventory else data.id, "upsert")
+        if scope in _SKU_SCOPES and data.sku is not None:
+            return ("product", data.sku.product_id, "upsert")
+        if scope in _SKU_INVENTORY_SCOPES and data.inventory is not None:
+            return ("product", data.inventory.product_id, "upsert")
+        return None  # pragma: no cover - the validator guarantees the refs above
+
+    def summary(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.data.items() if k in ("type", "id") and _is_small_scalar(v)}
+        return {
+            "scope": self.scope,
+            "store_id": self.store_id,
+            "hash": self.hash,
+            "created_at": self.created_at,
+            "data": data,
+        }
 
     def to_request(self, connection: str, delivery_id: str) -> SyncRequest | None:
-        target = self.target()
-        if target is None:
+        return to_request(self, connection, delivery_id)
+
+
+# --------------------------------------------------------------------------------------------------
+# Pixlpay
+# --------------------------------------------------------------------------------------------------
+
+_PIXLPAY_ACTIONS: dict[str, Action] = {
+    "product.created": "upsert",
+    "product.updated": "upsert",
+    "product.deleted": "delete",
+}
+
+
+class PixlpayProductData(_Payload):
+    product_id: _Id | None = None
+    id: _Id | None = None
+
+    @model_validator(mode="after")
+    def _has_an_id(self) -> PixlpayProductData:
+        if self.product_id is None and self.id is None:
+            raise ValueError("data.product_id is required for product events")
+        return self
+
+    @property
+    def entity_id(self) -> int:
+        return self.product_id if self.product_id is not None else int(self.id or 0)
+
+
+class PixlpayWebhook(_Payload):
+    """Pixlpay's docs show both `event_type` + `created_at` and `event` + `timestamp`; either is read."""
+
+    id: _Text | None = None
+    event_type: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    event: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    created_at: datetime | None = None
+    timestamp: datetime | None = None
+    data: dict[str, Any]
+    _product: PixlpayProductData | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _named_event(self) -> PixlpayWebhook:
+        if self.event_type is None and self.event is None:
+            raise ValueError("event_type (or event) is required")
+        if self.topic in _PIXLPAY_ACTIONS:
+            self._product = _validate_data(PixlpayProductData, self.data, self.topic)
+        return self
+
+    @property
+    def topic(self) -> str:
+        return self.event_type or self.event or ""
+
+    @property
+    def payload_delivery_id(self) -> str | None:
+        return self.id
+
+    @property
+    def created_at_s(self) -> float | None:
+        moment = self.created_at or self.timestamp
+        if moment is None:
             return None
-        entity_type, entity_id, action = target
-        return SyncRequest(
-            connection=connection,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            origin="webhook",
-            delivery_id=delivery_id,
+        if moment.tzinfo is None:  # Pixlpay sends UTC ("...Z"); a naive time is read as UTC too
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+
+    def target(self) -> Target | None:
+        action = _PIXLPAY_ACTIONS.get(self.topic)
+        if action is None or self._product is None:
+            return None
+        return ("product", self._product.entity_id, action)
+
+    def summary(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.data.items() if k in ("product_id", "id") and _is_small_scalar(v)}
+        return {"id": self.id, "event_type": self.topic, "created_at": self.created_at_s, "data": data}
+
+
+# --------------------------------------------------------------------------------------------------
+# Choosing a model and building the request.
+# --------------------------------------------------------------------------------------------------
+
+MODELS: dict[str, type[BigCommerceWebhook] | type[PixlpayWebhook]] = {
+    "bigcommerce": BigCommerceWebhook,
+    "pixlpay": PixlpayWebhook,
+}
+
+
+def model_for(source_kind: str) -> type[BigCommerceWebhook] | type[PixlpayWebhook]:
+    """The payload model of a connection's source kind (KeyError for a kind that sends no webhooks)."""
+    return MODELS[source_kind]
+
+
+def to_request(notification: Notification, connection: str, delivery_id: str) -> SyncRequest | None:
+    target = notification.target()
+    if target is None:
+        return None
+    entity_type, entity_id, action = target
+    return SyncRequest(
+        connection=connection,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        origin="webhook",
+        delivery_id=delivery_id,
+    )
+
+
+def summary_json(notification: Notification) -> str:
+    """The small, bounded record kept in the events table (never the raw request)."""
+    return json.dumps(notification.summary(), separators=(",", ":"), default=str)
+
+
+def _validate_data[M: BaseModel](model: type[M], data: dict[str, Any], topic: str) -> M:
+    """`data` as `model`; a mismatch is a ValueError naming fields and problems, never the input."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"data.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)[:3]
         )
+        raise ValueError(f"{topic}: {problems}") from None
+
+
+def _is_small_scalar(value: object) -> bool:
+    return isinstance(value, int | float | bool) or (isinstance(value, str) and len(value) <= 128)

@@ -8,13 +8,13 @@ An unchanged part writes nothing — editing one variant writes only that varian
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
-from catalog_sync.errors import PermanentError
 from catalog_sync.models import Image, Product, Variant, canonical_hash
 
+# Inventory travels with the variant (inventory_level) and with the product (fields payload).
 VARIANT_FIELDS = ("price", "sale_price", "weight", "inventory_level", "purchasing_disabled")
 
 
@@ -51,29 +51,47 @@ class PartsWriter:
     destination: BigCommerceClient
     product_id: int  # at the destination
     parts: dict[str, Any]  # mutated as each write succeeds
+    written: list[str] = field(default_factory=list)  # parts written, for the audit trail
 
     def variants(self, desired: tuple[Variant, ...]) -> None:
+        """Create new variants (their option values first), update changed ones (one batch request
+        when several changed), delete those gone. A variant found at the destination by SKU is adopted,
+        so a retry after a lost create response never creates it twice."""
         known: dict[str, list[Any]] = self.parts.setdefault("variants", {})
         wanted = {v.sku: v for v in desired}
         if any(sku not in known for sku in wanted):
             at_dest = {v["sku"]: v["id"] for v in self.destination.list_variants(self.product_id)}
-            for sku in wanted:
-                if sku not in known:
-                    if sku not in at_dest:
-                        # Creating a variant on an existing product needs its option values created first.
-                        raise PermanentError(
-                            f"variant '{sku}' is new on an existing product: not supported yet"
-                        )
+            for sku, variant in wanted.items():
+                if sku in known:
+                    continue
+                if sku in at_dest:
                     known[sku] = [at_dest[sku], None]
+                    continue
+                option_values = self.destination.ensure_option_values(
+                    self.product_id, [(o.option_display_name, o.label) for o in variant.option_values]
+                )
+                created = self.destination.create_variant(
+                    self.product_id, {"sku": sku, **variant_payload(variant), "option_values": option_values}
+                )
+                known[sku] = [created["id"], canonical_hash(variant_payload(variant))]
+                self.written.append(f"variants.{sku}")
+        changed = []
         for sku, variant in wanted.items():
-            dest_id, applied = known[sku]
             digest = canonical_hash(variant_payload(variant))
-            if applied != digest:
-                self.destination.update_variant(self.product_id, dest_id, variant_payload(variant))
-                known[sku] = [dest_id, digest]
+            if known[sku][1] != digest:
+                changed.append((sku, digest, {"id": known[sku][0], **variant_payload(variant)}))
+        if len(changed) == 1:
+            sku, digest, payload = changed[0]
+            self.destination.update_variant(self.product_id, payload["id"], payload)
+        elif changed:
+            self.destination.update_variants([payload for _, _, payload in changed])
+        for sku, digest, payload in changed:
+            known[sku] = [payload["id"], digest]
+            self.written.append(f"variants.{sku}")
         for sku in [s for s in known if s not in wanted]:
             self.destination.delete_variant(self.product_id, known[sku][0])
             del known[sku]
+            self.written.append(f"variants.{sku}")
 
     def images(self, desired: tuple[Image, ...]) -> None:
         first_time = "images" not in self.parts
@@ -87,12 +105,15 @@ class PartsWriter:
             if key not in known:
                 created = self.destination.create_image(self.product_id, image_payload(image))
                 known[key] = [created["id"], digest]
+                self.written.append(f"images.{key}")
             elif known[key][1] != digest:
                 self.destination.update_image(self.product_id, known[key][0], image_payload(image))
                 known[key] = [known[key][0], digest]
+                self.written.append(f"images.{key}")
         for key in [k for k in known if k not in wanted]:
             self.destination.delete_image(self.product_id, known[key][0])
             del known[key]
+            self.written.append(f"images.{key}")
 
     def _adopt_existing_images(
         self, wanted: dict[str, Image], known: dict[str, list[Any]], *, delete_strays: bool

@@ -70,21 +70,30 @@ class Services:
             self._connections_loaded_at = now
         return self._connections
 
-    def engine(self, connection_name: str, *, owner: str, deadline: Callable[[], float] | None) -> Any:
-        """A sync engine for one connection. HTTP clients are reused across invocations so their
-        view of the store's rate-limit window carries over; the deadline is this invocation's."""
-        from catalog_sync.engine import CatalogSync
+    @cached_property
+    def changes(self) -> Any:
+        """The audit trail (in SyncStateTable, with a TTL)."""
+        from catalog_sync.store.changelog import ChangeLog
 
+        return ChangeLog(self.settings.state_table, self.client("dynamodb"))
+
+    def engine(self, connection_name: str, *, owner: str, deadline: Callable[[], float] | None) -> Any:
+        """A sync engine for one connection, chosen by its (source kind, destination kind). HTTP clients
+        are reused across invocations so their view of the store's rate-limit window carries over; the
+        deadline is this invocation's."""
         connection = self.connections().get(connection_name)
+        kinds = (connection.source.kind, connection.destination.kind)
+        build = ENGINES.get(kinds)
+        if build is None:
+            raise ConfigurationError(
+                f"connection '{connection_name}': no sync engine for {kinds[0]} -> {kinds[1]}"
+            )
         key = (connection_name, connection.source, connection.destination)
         if key not in self._http_clients:
-            self._http_clients[key] = (
-                _bigcommerce_client(connection.source),
-                _bigcommerce_client(connection.destination),
-            )
+            self._http_clients[key] = (_client_for(connection.source), _client_for(connection.destination))
         source, destination = self._http_clients[key]
         source.http.deadline = destination.http.deadline = deadline
-        return CatalogSync(connection, source, destination, self.state, owner=owner)
+        return build(connection, source, destination, self.state, owner=owner, changes=self.changes)
 
     def _load_connections(self) -> ConnectionsDocument:
         resp = self.client("secretsmanager").get_secret_value(SecretId=self.settings.connections_secret_id)
@@ -120,7 +129,37 @@ def reset() -> None:
     _clients.clear()
 
 
-def _bigcommerce_client(endpoint: Any) -> Any:
-    from catalog_sync.connectors.bigcommerce import BigCommerceClient
+def _client_for(endpoint: Any) -> Any:
+    """The connector client of an endpoint, by its kind (imported on first use)."""
+    if endpoint.kind == "bigcommerce":
+        from catalog_sync.connectors.bigcommerce import BigCommerceClient
 
-    return BigCommerceClient.for_endpoint(endpoint)
+        return BigCommerceClient.for_endpoint(endpoint)
+    if endpoint.kind == "pixlpay":
+        from catalog_sync.connectors.pixlpay import PixlpayClient
+
+        return PixlpayClient.for_endpoint(endpoint)
+    if endpoint.kind == "medusa":
+        from catalog_sync.connectors.medusa import MedusaClient
+
+        return MedusaClient.for_endpoint(endpoint)
+    raise ConfigurationError(f"no connector for endpoint kind '{endpoint.kind}'")
+
+
+def _bigcommerce_engine(connection: Any, source: Any, destination: Any, state: Any, **kwargs: Any) -> Any:
+    from catalog_sync.engine import CatalogSync
+
+    return CatalogSync(connection, source, destination, state, **kwargs)
+
+
+def _external_id_engine(connection: Any, source: Any, destination: Any, state: Any, **kwargs: Any) -> Any:
+    from catalog_sync.engine import ExternalIdSync
+
+    return ExternalIdSync(connection, source, destination, state, brand=connection.source.brand, **kwargs)
+
+
+# (source kind, destination kind) -> engine. A new pair is one connector file plus one line here.
+ENGINES: dict[tuple[str, str], Callable[..., Any]] = {
+    ("bigcommerce", "bigcommerce"): _bigcommerce_engine,
+    ("pixlpay", "medusa"): _external_id_engine,
+}

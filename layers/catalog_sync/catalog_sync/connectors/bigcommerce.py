@@ -7,7 +7,10 @@ timestamp. A product's base variant (no option values) is the product itself, so
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +21,8 @@ from catalog_sync.errors import DuplicateSku, PermanentError
 from catalog_sync.models import Brand, Category, Image, OptionValue, Product, Variant
 
 MAX_PAGE_SIZE = 250
+MAX_PRODUCT_BATCH = 10
+MAX_VARIANT_BATCH = 50
 PRODUCT_INCLUDE = "variants,images"
 
 
@@ -118,6 +123,86 @@ class BigCommerceClient:
     def list_variants(self, product_id: int) -> list[dict[str, Any]]:
         return list(self.http.request("GET", f"catalog/products/{product_id}/variants")["data"])
 
+    def create_variant(self, product_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a variant on an existing product; `option_values` are `{id, option_id}` of existing
+        option values (see ensure_option_values). A 409 is a duplicate SKU."""
+        try:
+            path = f"catalog/products/{product_id}/variants"
+            return dict(self.http.request("POST", path, json=payload)["data"])
+        except HttpStatusError as exc:
+            if exc.status == 409:
+                raise DuplicateSku(f"variant '{payload.get('sku')}': {exc.body[:200]}") from exc
+            raise
+
+    def update_variants(self, payloads: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Batch `PUT /catalog/variants` (each payload carries its variant `id`), ≤ 50 per request."""
+        updated: list[dict[str, Any]] = []
+        for start in range(0, len(payloads), MAX_VARIANT_BATCH):
+            chunk = list(payloads[start : start + MAX_VARIANT_BATCH])
+            updated.extend(self.http.request("PUT", "catalog/variants", json=chunk)["data"])
+        return updated
+
+    def update_products(self, payloads: list[Mapping[str, Any]]) -> BatchResult:
+        """Batch `PUT /catalog/products` (each payload carries its product `id`), ≤ 10 per request.
+
+        A 207 answers the items that succeeded under `data` and the others under `batch_errors`, each
+        naming its item by index (`"3.sku"`): the result reports them per product id, so the caller can
+        retry or record exactly the ones that failed."""
+        result = BatchResult()
+        for start in range(0, len(payloads), MAX_PRODUCT_BATCH):
+            chunk = list(payloads[start : start + MAX_PRODUCT_BATCH])
+            try:
+                body = self.http.request("PUT", "catalog/products", json=chunk)
+            except HttpStatusError as exc:  # none succeeded: every item is reported failed
+                errors = _batch_errors(exc.body)
+                for index, item in enumerate(chunk):
+                    result.failed[int(item["id"])] = errors.get(index, f"{exc.status}: {exc.body[:200]}")
+                continue
+            for product in body.get("data") or []:
+                result.updated[int(product["id"])] = dict(product)
+            for index, message in _batch_errors(body).items():
+                if 0 <= index < len(chunk):
+                    result.failed[int(chunk[index]["id"])] = message
+        return result
+
+    # --- variant options ----------------------------------------------------------------------------
+
+    def list_options(self, product_id: int) -> list[dict[str, Any]]:
+        return list(self.http.request("GET", f"catalog/products/{product_id}/options")["data"])
+
+    def create_option(self, product_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        path = f"catalog/products/{product_id}/options"
+        return dict(self.http.request("POST", path, json=payload)["data"])
+
+    def create_option_value(
+        self, product_id: int, option_id: int, payload: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        path = f"catalog/products/{product_id}/options/{option_id}/values"
+        return dict(self.http.request("POST", path, json=payload)["data"])
+
+    def ensure_option_values(self, product_id: int, wanted: list[tuple[str, str]]) -> list[dict[str, int]]:
+        """`{id, option_id}` for each (display name, label), creating the option or value when missing
+        (a variant on an existing product can only reference option values that exist)."""
+        options = {o["display_name"]: o for o in self.list_options(product_id)}
+        resolved: list[dict[str, int]] = []
+        for name, label in wanted:
+            option = options.get(name)
+            if option is None:
+                values = [{"label": label, "sort_order": 0}]
+                option = self.create_option(
+                    product_id, {"display_name": name, "type": "rectangles", "option_values": values}
+                )
+                options[name] = option
+            value = next((v for v in option.get("option_values") or [] if v.get("label") == label), None)
+            if value is None:
+                order = len(option.get("option_values") or [])
+                value = self.create_option_value(
+                    product_id, int(option["id"]), {"label": label, "sort_order": order}
+                )
+                option["option_values"] = [*(option.get("option_values") or []), value]
+            resolved.append({"id": int(value["id"]), "option_id": int(option["id"])})
+        return resolved
+
     def update_variant(self, product_id: int, variant_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
         path = f"catalog/products/{product_id}/variants/{variant_id}"
         return dict(self.http.request("PUT", path, json=payload)["data"])
@@ -157,6 +242,28 @@ class BigCommerceClient:
     def update_brand(self, brand_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
         return dict(self.http.request("PUT", f"catalog/brands/{brand_id}", json=payload)["data"])
 
+    # --- webhooks (v3 /hooks) -----------------------------------------------------------------------
+
+    def list_hooks(self) -> list[dict[str, Any]]:
+        hooks: list[dict[str, Any]] = []
+        for page in range(1, 101):
+            body = self.http.request("GET", "hooks", params={"page": page, "limit": 250})
+            items = list(body.get("data") or [])
+            hooks.extend(items)
+            total = int((body.get("meta") or {}).get("pagination", {}).get("total_items", len(hooks)))
+            if not items or len(hooks) >= total:
+                break
+        return hooks
+
+    def create_hook(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("POST", "hooks", json=payload)["data"])
+
+    def update_hook(self, hook_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("PUT", f"hooks/{hook_id}", json=payload)["data"])
+
+    def delete_hook(self, hook_id: int) -> None:
+        self._delete_tolerating_404(f"hooks/{hook_id}")
+
     def _get_or_none(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         try:
             return dict(self.http.request("GET", path, params=params)["data"])
@@ -164,6 +271,39 @@ class BigCommerceClient:
             if exc.status == 404:
                 return None
             raise
+
+
+@dataclass
+class BatchResult:
+    """Per item outcome of a batch write: destination id -> updated product, or -> error message."""
+
+    updated: dict[int, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+_INDEXED_KEY = re.compile(r"^(\d+)\.")
+
+
+def _batch_errors(body: Any) -> dict[int, str]:
+    """`batch_errors[].errors` keys name the failed item by index ("3.sku"): index -> message."""
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return {}
+    if not isinstance(body, Mapping):
+        return {}
+    found: dict[int, str] = {}
+    for error in body.get("batch_errors") or []:
+        if not isinstance(error, Mapping):
+            continue
+        for key, message in (error.get("errors") or {}).items():
+            match = _INDEXED_KEY.match(str(key))
+            if match:
+                found.setdefault(
+                    int(match.group(1)), f"{error.get('status')}: {error.get('title')}: {message}"
+                )
+    return found
 
 
 def _page(body: Mapping[str, Any]) -> Page:

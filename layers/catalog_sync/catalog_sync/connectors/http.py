@@ -54,12 +54,16 @@ class JsonHttpClient:
     backoff_cap_s: float = 8.0
     # Requests kept in reserve in each window (for other apps sharing the store's quota).
     reserve: int = 0
+    # Client-side spacing between requests (a connection's own share of the quota, e.g. Pixlpay's
+    # 60 requests a minute -> 1.0 s); 0 = only the server's headers pace us.
+    min_interval_s: float = 0.0
     deadline: Callable[[], float] | None = None  # monotonic time after which we stop retrying
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     session: requests.Session = field(default_factory=requests.Session)
     limits: RateLimitState = field(default_factory=RateLimitState)
     requests_sent: int = 0
+    _last_sent: float | None = None
 
     def request(
         self,
@@ -73,10 +77,12 @@ class JsonHttpClient:
         url = f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
         for attempt in range(1, self.max_attempts + 1):
             self._pace()
+            timeout = self._timeout(f"{method} {url}")
             try:
                 self.requests_sent += 1
+                self._last_sent = self.clock()
                 resp = self.session.request(
-                    method, url, params=params, json=json, headers=dict(self.headers), timeout=self.timeout_s
+                    method, url, params=params, json=json, headers=dict(self.headers), timeout=timeout
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self._backoff(attempt, None, f"{method} {url}: {type(exc).__name__}")
@@ -97,20 +103,46 @@ class JsonHttpClient:
     def _observe(self, resp: requests.Response) -> None:
         left = _int_header(resp, "X-Rate-Limit-Requests-Left")
         reset_ms = _int_header(resp, "X-Rate-Limit-Time-Reset-Ms")
-        if left is None or reset_ms is None:
+        if left is not None and reset_ms is not None:  # BigCommerce
+            self.limits.left = left
+            self.limits.reset_at = self.clock() + reset_ms / 1000.0
+            self.limits.quota = _int_header(resp, "X-Rate-Limit-Requests-Quota")
             return
-        self.limits.left = left
-        self.limits.reset_at = self.clock() + reset_ms / 1000.0
-        self.limits.quota = _int_header(resp, "X-Rate-Limit-Requests-Quota")
+        remaining = _int_header(resp, "X-RateLimit-Remaining")  # Laravel-style (Pixlpay)
+        if remaining is not None:
+            self.limits.left = remaining
+            self.limits.quota = _int_header(resp, "X-RateLimit-Limit")
+            reset_epoch = _int_header(resp, "X-RateLimit-Reset")
+            retry_after = _int_header(resp, "Retry-After")
+            if retry_after is not None:
+                self.limits.reset_at = self.clock() + retry_after
+            elif reset_epoch is not None:
+                self.limits.reset_at = self.clock() + max(0.0, reset_epoch - time.time())
+            elif remaining <= self.reserve:
+                self.limits.reset_at = self.clock() + 1.0  # unknown window: probe again shortly
 
     def _pace(self) -> None:
-        """Wait for the window to reset once the quota (less the reserve) is spent."""
+        """Space requests by `min_interval_s`; wait for the window to reset once the quota (less the
+        reserve) is spent."""
+        if self.min_interval_s > 0 and self._last_sent is not None:
+            gap = self._last_sent + self.min_interval_s - self.clock()
+            if gap > 0:
+                self._sleep_within_deadline(gap, "request spacing")
         if self.limits.left is None or self.limits.left > self.reserve:
             return
         wait = self.limits.reset_at - self.clock()
         if wait > 0:
             self._sleep_within_deadline(wait, "rate limit window")
         self.limits.left = None  # unknown until the next response tells us
+
+    def _timeout(self, what: str) -> float:
+        """The request timeout, never past the deadline (a hung socket must not outlive the Lambda)."""
+        if self.deadline is None:
+            return self.timeout_s
+        remaining = self.deadline() - self.clock()
+        if remaining <= 0.05:
+            raise RetriableError(f"{what}: the invocation deadline has passed")
+        return min(self.timeout_s, remaining)
 
     # --- retries ------------------------------------------------------------------------------------
 

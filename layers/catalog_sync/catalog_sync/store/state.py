@@ -27,7 +27,7 @@ class EntityState:
     connection: str
     entity_type: str
     source_id: int
-    dest_id: int | None = None
+    dest_id: int | str | None = None  # BigCommerce ids are ints, Medusa ids strings ("prod_01H...")
     source_modified: str | None = None  # ISO-8601 of the source version last applied
     content_hash: str | None = None
     deleted: bool = False

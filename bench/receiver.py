@@ -1,0 +1,116 @@
+"""Webhook receiver: time per warm webhook against a minimal handler, cold import against boto3, AWS
+calls per accepted webhook, and an estimated cost per million webhooks - all measured in one run.
+
+Prices assumed (us-east-1, on-demand, list prices as of 2025):
+- Lambda arm64: $0.0000133334 per GB-second, $0.20 per million requests;
+- API Gateway HTTP API: $1.00 per million requests (first 300 M/month);
+- DynamoDB on-demand: $0.625 per million write request units (one PutItem of a < 1 KB event = 1 WRU);
+- SQS standard: $0.40 per million requests (one SendMessage, plus the consumer's receive and delete).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+SECTION = "webhook receiver"
+REPO = Path(__file__).resolve().parents[1]
+WARM_CALLS = 200
+IMPORT_RUNS = 5
+
+LAMBDA_GB_SECOND_USD = 0.0000133334
+LAMBDA_REQUEST_USD = 0.20 / 1e6
+HTTP_API_REQUEST_USD = 1.00 / 1e6
+DYNAMODB_WRITE_USD = 0.625 / 1e6
+SQS_REQUEST_USD = 0.40 / 1e6
+SQS_REQUESTS_PER_WEBHOOK = 3  # send here; receive and delete by the consumer's event source mapping
+
+
+def _minimal_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{}"}
+
+
+def _median_import_ms(statement: str) -> float:
+    code = f"import sys, time; sys.path.insert(0, {str(REPO / 'functions' / 'webhook_receiver')!r}); " + (
+        f"t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
+    )
+    runs = [
+        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)  # noqa: S603
+        for _ in range(IMPORT_RUNS)
+    ]
+    return statistics.median(runs)
+
+
+def run() -> dict[str, float]:
+    import boto3
+
+    from catalog_sync import services
+    from catalog_sync.signatures import sign_standard_webhooks
+    from catalog_sync_local.runtime import LambdaContextStub
+    from catalog_sync_local.sample_events import bigcommerce_notification, local_signing_secret, webhook_event
+    from catalog_sync_local.sandbox import Sandbox
+
+    del sign_standard_webhooks, bigcommerce_notification, local_signing_secret
+    with Sandbox(register_webhooks=False, parameter_overrides={"LogLevel": "ERROR"}) as box:
+        spec = box.stack.functions["WebhookReceiverFunction"]
+        calls: list[str] = []
+        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+        assert session is not None
+        session.events.register("before-call", lambda model, **_: calls.append(model.name), unique_id="bench")
+        services.reset()
+        events = [
+            webhook_event(
+                "store-a-to-b", "store/product/updated", i + 1, delivery_id=f"msg_{uuid.uuid4().hex}"
+            )
+            for i in range(WARM_CALLS + 1)
+        ]
+        box.runtime.invoke("WebhookReceiverFunction", events[0])  # cold: imports, clients, connections
+        calls.clear()
+        ours: list[float] = []
+        for event in events[1:]:
+            started = time.perf_counter()
+            response = box.runtime.invoke("WebhookReceiverFunction", event)
+            ours.append(time.perf_counter() - started)
+            assert response["statusCode"] == 200 and json.loads(response["body"])["status"] == "accepted"
+        session.events.unregister("before-call", unique_id="bench")
+        aws_calls_per_webhook = len(calls) / WARM_CALLS
+
+        # The baseline runs through the same runtime plumbing (environment, context) with a handler
+        # that does nothing but answer 200.
+        from catalog_sync_local.runtime import function_environment
+
+        baseline: list[float] = []
+        for event in events[1:]:
+            started = time.perf_counter()
+            with function_environment(spec):
+                context = LambdaContextStub(spec.function_name, spec.memory_mb, spec.timeout_s)
+                _minimal_handler(dict(event), context)
+            baseline.append(time.perf_counter() - started)
+        memory_gb = spec.memory_mb / 1024
+
+    ours_s, baseline_s = statistics.median(ours), statistics.median(baseline)
+    receiver_import_ms = _median_import_ms("import app")
+    boto3_import_ms = _median_import_ms("import boto3")
+    # Lambda bills duration per ms (rounded up); in-process moto time stands in for the AWS round trips.
+    billed_s = max(1.0, round(ours_s * 1000 + 0.5)) / 1000
+    cost_per_webhook = (
+        billed_s * memory_gb * LAMBDA_GB_SECOND_USD
+        + LAMBDA_REQUEST_USD
+        + HTTP_API_REQUEST_USD
+        + DYNAMODB_WRITE_USD
+        + SQS_REQUESTS_PER_WEBHOOK * SQS_REQUEST_USD
+    )
+    return {
+        "receiver_time_ratio": round(ours_s / baseline_s, 2),
+        "receiver_warm_ms": round(ours_s * 1000, 3),
+        "cold_import_ratio": round(receiver_import_ms / boto3_import_ms, 3),
+        "receiver_import_ms": round(receiver_import_ms, 1),
+        "receiver_aws_calls_per_webhook": aws_calls_per_webhook,
+        "cost_usd_per_million_webhooks": round(cost_per_webhook * 1e6, 3),
+    }

@@ -1,0 +1,260 @@
+"""Sync engine figures, in one run against the BigCommerce store simulators (state on embedded moto).
+
+- `rate_limit_utilization`: a large initial sync A -> B with store B under the simulator's quota (150
+  requests per window, the window scaled from 30 s to 3 s so the run stays short): B's achieved request
+  rate over the sync ÷ the quota ceiling (150 / 3 s). `rate_limit_failed_requests`: requests that failed
+  for good on a 429 (must be 0); `rate_limit_429s`: 429 answers seen (retried) on the way.
+- `webhook_dest_calls_ratio`: a bursty stream (per product: a price edit notified three times by
+  redeliveries, an image added, which fires store/product/updated twice, a variant edit as store/sku/updated,
+  all in SQS batches of 10). Destination requests per source change of a naive fetch-and-upsert-per-event
+  baseline (fetch the product, find it by SKU, PUT its fields, PUT every variant, upsert every image) ÷
+  ours (coalesced per batch, hash-guarded, per-part writes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+SECTION = "sync engine"
+QUOTA = 150
+WINDOW_MS = 3_000
+LARGE_SYNC_PRODUCTS = 400
+BURST_PRODUCTS = 30
+SQS_BATCH = 10
+
+
+def run() -> dict[str, float]:
+    figures: dict[str, float] = {}
+    figures.update(_utilization())
+    figures.update(_webhook_ratio())
+    return figures
+
+
+# --- rig -------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _rig(quota_b: int, window_ms_b: int) -> Iterator[dict[str, Any]]:
+    import boto3
+    from moto import mock_aws
+
+    from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+
+    with (
+        mock_aws(),
+        BigCommerceStore("benchA", "token-a", quota=1_000_000) as a,
+        BigCommerceStore("benchB", "token-b", quota=quota_b, window_ms=window_ms_b) as b,
+        BigCommerceStore("benchN", "token-n", quota=1_000_000) as naive_b,
+    ):
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="state",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+        )
+        yield {"a": a, "b": b, "naive_b": naive_b, "ddb": ddb}
+
+
+def _engine(rig: dict[str, Any]) -> Any:
+    from pydantic import SecretStr
+
+    from catalog_sync.connections import BigCommerceEndpoint, Connection, Signing
+    from catalog_sync.connectors.bigcommerce import BigCommerceClient
+    from catalog_sync.engine import CatalogSync
+    from catalog_sync.store.changelog import ChangeLog
+    from catalog_sync.store.state import StateStore
+
+    def endpoint(store: Any, token: str) -> BigCommerceEndpoint:
+        return BigCommerceEndpoint(
+            store_hash=store.store_hash, access_token=SecretStr(token), api_url=store.api_url
+        )
+
+    conn = Connection(
+        name="bench",
+        source=endpoint(rig["a"], "token-a"),
+        destination=endpoint(rig["b"], "token-b"),
+        signing=Signing(secrets=[SecretStr("whsec_dGVzdA==")]),
+    )
+    source = BigCommerceClient.for_endpoint(endpoint(rig["a"], "token-a"))
+    dest = BigCommerceClient.for_endpoint(endpoint(rig["b"], "token-b"))
+    state = StateStore("state", rig["ddb"])
+    return CatalogSync(conn, source, dest, state, owner="bench", changes=ChangeLog("state", rig["ddb"]))
+
+
+def _option(label: str) -> dict[str, str]:
+    return {"option_display_name": "Color", "label": label}
+
+
+def _make_products(store: Any, count: int, prefix: str) -> list[dict[str, Any]]:
+    products = []
+    for n in range(count):
+        variants = [
+            {"sku": f"{prefix}{n}-{c}", "price": 10.0 + n % 7, "option_values": [_option(c)]}
+            for c in ("Red", "Blue")
+        ]
+        products.append(
+            store.create_product(
+                {"name": f"{prefix} product {n}", "sku": f"{prefix}{n}", "price": 10 + n % 7, "weight": 1},
+                variants=variants,
+                images=[{"image_url": f"https://img.test/{prefix}{n}.jpg"}],
+            )
+        )
+    return products
+
+
+# --- rate limit utilization --------------------------------------------------------------------------
+
+
+def _utilization() -> dict[str, float]:
+    from catalog_sync.connectors.http import RetriesExhausted
+    from catalog_sync.models import SyncRequest
+
+    with _rig(QUOTA, WINDOW_MS) as rig:
+        products = _make_products(rig["a"], LARGE_SYNC_PRODUCTS, "U")
+        engine = _engine(rig)
+        failed = 0
+        started = time.monotonic()
+        for product in products:
+            try:
+                engine.sync(SyncRequest(connection="bench", entity_type="product", entity_id=product["id"]))
+            except RetriesExhausted:
+                failed += 1
+        elapsed = time.monotonic() - started
+        statuses = [s for _, _, s in rig["b"].request_log]
+    served = sum(1 for s in statuses if s != 429)
+    ceiling = QUOTA / (WINDOW_MS / 1000.0)
+    return {
+        "rate_limit_utilization": round(served / elapsed / ceiling, 3),
+        "rate_limit_failed_requests": float(failed),
+        "rate_limit_429s": float(statuses.count(429)),
+        "rate_limit_dest_requests": float(served),
+    }
+
+
+# --- bursty webhook stream ---------------------------------------------------------------------------
+
+
+def _webhook_ratio() -> dict[str, float]:
+    from catalog_sync.models import SyncRequest
+
+    with _rig(1_000_000, 30_000) as rig:
+        a, b, naive_b = rig["a"], rig["b"], rig["naive_b"]
+        products = _make_products(a, BURST_PRODUCTS, "W")
+        engine = _engine(rig)
+        naive = _Naive(a, naive_b)
+        for product in products:  # initial copies, not counted
+            engine.sync(SyncRequest(connection="bench", entity_type="product", entity_id=product["id"]))
+            naive.on_event(product["id"])
+        ours_mark, naive_mark = len(b.request_log), len(naive_b.request_log)
+
+        stream: list[int] = []
+        changes = 0
+        pending: list[int] = []
+
+        def deliver(product_id: int, times: int) -> None:
+            pending.extend([product_id] * times)
+            while len(pending) >= SQS_BATCH:
+                _process_batch(engine, naive, pending[:SQS_BATCH])
+                stream.extend(pending[:SQS_BATCH])
+                del pending[:SQS_BATCH]
+
+        for product in products:
+            pid = product["id"]
+            a.update_product(pid, price=50.0 + pid % 5)
+            changes += 1
+            deliver(pid, 3)  # store/product/updated, redelivered twice
+            a.add_image(pid, f"https://img.test/extra-{pid}.jpg")
+            changes += 1
+            deliver(pid, 2)  # creating an image fires store/product/updated twice
+            variant = next(v for v in product["variants"] if v["option_values"])
+            a.update_variant(pid, variant["id"], {"inventory_level": 3})
+            changes += 1
+            deliver(pid, 1)  # store/sku/updated
+        if pending:
+            _process_batch(engine, naive, pending)
+        ours_calls = len(b.request_log) - ours_mark
+        naive_calls = len(naive_b.request_log) - naive_mark
+    ours_per_change = ours_calls / changes
+    naive_per_change = naive_calls / changes
+    return {
+        "webhook_dest_calls_ratio": round(naive_per_change / ours_per_change, 3),
+        "webhook_dest_calls_per_change_ours": round(ours_per_change, 3),
+        "webhook_dest_calls_per_change_naive": round(naive_per_change, 3),
+    }
+
+
+def _process_batch(engine: Any, naive: _Naive, batch: list[int]) -> None:
+    """Ours: the consumer's coalescing (one sync per entity per batch). Naive: every event on its own."""
+    from catalog_sync.models import SyncRequest
+
+    for product_id in dict.fromkeys(batch):
+        engine.sync(SyncRequest(connection="bench", entity_type="product", entity_id=product_id))
+    for product_id in batch:
+        naive.on_event(product_id)
+
+
+class _Naive:
+    """Fetch-and-upsert per event (seed 003's approach): no coalescing, no hash, whole product each time."""
+
+    def __init__(self, source: Any, dest: Any) -> None:
+        import requests
+
+        self.session = requests.Session()
+        self.source_base, self.dest_base = source.v3_base, dest.v3_base
+        self.source_headers = {"X-Auth-Token": "token-a"}
+        self.dest_headers = {"X-Auth-Token": "token-n"}
+
+    def _call(self, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Any:
+        resp = self.session.request(method, url, headers=headers, timeout=10, **kwargs)
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+    def on_event(self, product_id: int) -> None:
+        src = self._call("GET", f"{self.source_base}/catalog/products/{product_id}", self.source_headers,
+                         params={"include": "variants,images"})["data"]  # fmt: skip
+
+        def dest(method: str, path: str, **kwargs: Any) -> Any:
+            return self._call(method, f"{self.dest_base}{path}", self.dest_headers, **kwargs)
+
+        found = dest("GET", "/catalog/products", params={"sku": src["sku"], "include": "variants,images"})[
+            "data"
+        ]
+        fields = {
+            k: src[k]
+            for k in ("name", "price", "weight", "type", "description", "is_visible", "inventory_level")
+        }
+        keys = ("sku", "price", "inventory_level")
+        variants = [{k: v[k] for k in keys} for v in src["variants"] if v["option_values"]]
+        options = {v["sku"]: [_option(o["label"]) for o in v["option_values"]] for v in src["variants"]}
+        images = [{"image_url": i["image_url"]} for i in src["images"]]
+        if not found:
+            created = [{**v, "option_values": options[v["sku"]]} for v in variants]
+            dest(
+                "POST",
+                "/catalog/products",
+                json={**fields, "sku": src["sku"], "variants": created, "images": images},
+            )
+            return
+        target = found[0]
+        dest("PUT", f"/catalog/products/{target['id']}", json=fields)
+        by_sku = {v["sku"]: v["id"] for v in target["variants"]}
+        for v in variants:
+            if v["sku"] in by_sku:
+                payload = {"price": v["price"], "inventory_level": v["inventory_level"]}
+                dest("PUT", f"/catalog/products/{target['id']}/variants/{by_sku[v['sku']]}", json=payload)
+        have = {i["image_url"]: i["id"] for i in target["images"]}
+        for image in images:
+            if image["image_url"] in have:
+                dest("PUT", f"/catalog/products/{target['id']}/images/{have[image['image_url']]}", json=image)
+            else:
+                dest("POST", f"/catalog/products/{target['id']}/images", json=image)

@@ -1,0 +1,261 @@
+"""Operations commands: `catalog-sync full-sync | replay | redrive | status`.
+
+Each runs against the local stack (a Sandbox: moto + store simulators, like `catalog-sync local
+invoke`) or, with `--stack-name S [--profile P]`, against a deployed stack whose resources are resolved
+from CloudFormation (logical id -> physical id), so the commands never hard-code names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from catalog_sync.jobs import AUDIT_CHECKPOINT, FULL_SYNC_JOB, PULL_CHECKPOINT, replay
+from catalog_sync.store.events import EventRecord
+
+REDRIVE_LIMIT = 10_000
+
+
+def resolve_stack(session: Any, stack_name: str) -> dict[str, str]:
+    """A deployed stack's resources, logical id -> physical id (queue URL, table or function name)."""
+    cloudformation = session.client("cloudformation")
+    resources: dict[str, str] = {}
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        for summary in page["StackResourceSummaries"]:
+            if summary.get("PhysicalResourceId"):
+                resources[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+    return resources
+
+
+@dataclass
+class Ops:
+    resources: Mapping[str, str]
+    session: Any
+    sandbox: Any = None  # the local Sandbox, when running locally
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service)
+
+    def progress(self, connection: str) -> dict[str, Any] | None:
+        from catalog_sync.store.progress import ProgressStore
+
+        return ProgressStore(self.resources["SyncStateTable"], self.client("dynamodb")).get(
+            connection, FULL_SYNC_JOB
+        )
+
+    def status(self, connection: str) -> dict[str, Any]:
+        from catalog_sync.store.state import StateStore
+
+        state = StateStore(self.resources["SyncStateTable"], self.client("dynamodb"))
+        return {
+            "connection": connection,
+            "full_sync": self.progress(connection),
+            "pull": state.get_checkpoint(connection, PULL_CHECKPOINT),
+            "audit": state.get_checkpoint(connection, AUDIT_CHECKPOINT),
+            "queues": {
+                q: self.depth(q) for q in ("SyncQueue", "SyncDeadLetterQueue", "FullSyncContinuationQueue")
+            },
+        }
+
+    def depth(self, logical_id: str) -> int | None:
+        url = self.resources.get(logical_id)
+        if not url:
+            return None
+        attrs = self.client("sqs").get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+
+    def start_full_sync(self, connection: str, *, restart: bool) -> None:
+        payload = {"connection": connection, "restart": restart}
+        if self.sandbox is not None:
+            self.sandbox.runtime.invoke("FullSyncFunction", payload)
+        else:
+            self.client("lambda").invoke(
+                FunctionName=self.resources["FullSyncFunction"],
+                InvocationType="Event",
+                Payload=json.dumps(payload).encode(),
+            )
+
+    def pump(self) -> None:
+        """Locally, serve one continuation (AWS's event source mapping does it for a deployed stack)."""
+        if self.sandbox is not None:
+            self.sandbox.runtime.drain("FullSyncFunction", max_batches=1, max_seconds=900)
+
+    def replay(self, connection: str, since_ms: int, until_ms: int) -> int:
+        from catalog_sync.store.items import from_item, to_item
+        from catalog_sync.store.queue import SyncQueue
+
+        dynamodb = self.client("dynamodb")
+        kwargs: dict[str, Any] = {
+            "TableName": self.resources["EventsTable"],
+            "KeyConditionExpression": "pk = :c",
+            "FilterExpression": "received_at BETWEEN :a AND :b",
+            "ExpressionAttributeValues": to_item({":c": connection, ":a": since_ms, ":b": until_ms}),
+        }
+        records: list[EventRecord] = []
+        for _ in range(100_000):
+            resp = dynamodb.query(**kwargs)
+            records.extend(EventRecord.from_values(from_item(i)) for i in resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return replay(records, SyncQueue(self.resources["SyncQueue"], self.client("sqs")))
+
+    def redrive(self, *, dry_run: bool, limit: int = REDRIVE_LIMIT) -> list[dict[str, Any]]:
+        """Move DLQ messages back to SyncQueue (without their error attributes); a dry run only lists them
+        and makes them visible again at once."""
+        sqs = self.client("sqs")
+        dlq, target = self.resources["SyncDeadLetterQueue"], self.resources["SyncQueue"]
+        moved: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        held: list[str] = []
+        for _ in range(limit):
+            messages = sqs.receive_message(
+                QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=60, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            fresh = [m for m in messages if m["MessageId"] not in seen]
+            if not fresh:
+                break
+            for message in fresh:
+                seen.add(message["MessageId"])
+                attrs = message.get("MessageAttributes") or {}
+                moved.append(
+                    {
+                        "message_id": message["MessageId"],
+                        "body": message["Body"],
+                        "error_code": attrs.get("error_code", {}).get("StringValue"),
+                    }
+                )
+                if not dry_run:
+                    sqs.send_message(QueueUrl=target, MessageBody=message["Body"])
+                    sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+                held.append(message["ReceiptHandle"])
+            if len(moved) >= limit:
+                break
+        if dry_run:  # listed while held invisible (each seen once); hand them all back now
+            for receipt in held:
+                sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=receipt, VisibilityTimeout=0)
+        return moved
+
+
+@contextlib.contextmanager
+def ops_target(profile: str | None, stack_name: str | None) -> Iterator[Ops]:
+    import boto3
+
+    if stack_name:
+        session = boto3.session.Session(profile_name=profile)
+        yield Ops(resolve_stack(session, stack_name), session)
+        return
+    from catalog_sync_local.sandbox import Sandbox
+
+    with Sandbox(register_webhooks=False) as sandbox:
+        yield Ops(dict(sandbox.stack.resources), boto3.session.Session(), sandbox)
+
+
+def _target_options(command: Any) -> Any:
+    command = click.option("--stack-name", default=None, help="A deployed stack (default: the local stack).")(
+        command
+    )
+    return click.option("--profile", default=None, help="AWS profile for --stack-name.")(command)
+
+
+def _parse_time(value: str) -> int:
+    moment = datetime.fromisoformat(value)
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+@click.command("full-sync")
+@click.option("--connection", required=True)
+@click.option("--restart", is_flag=True, help="Start a new run even if one is in progress.")
+@click.option("--wait", "wait_s", default=3600.0, show_default=True, help="Stop watching after this long.")
+@_target_options
+def full_sync_command(
+    connection: str, restart: bool, wait_s: float, profile: str | None, stack_name: str | None
+) -> None:
+    """Start a full sync of CONNECTION and follow its progress record to the end."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with ops_target(profile, stack_name) as ops:
+        ops.start_full_sync(connection, restart=restart)
+        deadline = time.monotonic() + wait_s
+        record: dict[str, Any] = {}
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}")
+        ) as bar:
+            task = bar.add_task(f"full sync {connection}", total=None, detail="")
+            while time.monotonic() < deadline:
+                record = ops.progress(connection) or {}
+                detail = (
+                    f"pages {record.get('pages', 0)}  seen {record.get('seen', 0)}  "
+                    f"changed {record.get('changed', 0)}  deleted {record.get('deleted', 0)}  "
+                    f"errors {record.get('errors', 0)}"
+                )
+                bar.update(task, completed=record.get("pages", 0), detail=detail)
+                if record.get("state") in ("done", "failed"):
+                    bar.update(task, total=record.get("pages", 0))
+                    break
+                if ops.sandbox is not None:
+                    ops.pump()
+                else:
+                    time.sleep(5)
+        if ops.sandbox is not None:
+            ops.sandbox.settle()
+    click.echo(
+        json.dumps(
+            {
+                "state": record.get("state"),
+                **{k: record.get(k) for k in ("run_id", "pages", "seen", "changed", "deleted", "errors")},
+            }
+        )
+    )
+
+
+@click.command("replay")
+@click.option("--connection", required=True)
+@click.option("--since", required=True, help="ISO-8601 time (UTC when no offset).")
+@click.option("--until", default=None, help="ISO-8601 time (default: now).")
+@_target_options
+def replay_command(
+    connection: str, since: str, until: str | None, profile: str | None, stack_name: str | None
+) -> None:
+    """Re-enqueue the entities named by CONNECTION's stored events received between SINCE and UNTIL."""
+    until_ms = _parse_time(until) if until else int(time.time() * 1000)
+    with ops_target(profile, stack_name) as ops:
+        count = ops.replay(connection, _parse_time(since), until_ms)
+    click.echo(json.dumps({"replayed": count}))
+
+
+@click.command("redrive")
+@click.option("--dry-run", is_flag=True, help="List what would move; move nothing.")
+@_target_options
+def redrive_command(dry_run: bool, profile: str | None, stack_name: str | None) -> None:
+    """Move SyncDeadLetterQueue's messages back to SyncQueue."""
+    with ops_target(profile, stack_name) as ops:
+        moved = ops.redrive(dry_run=dry_run)
+    for message in moved:
+        verb = "would move" if dry_run else "moved"
+        click.echo(f"{verb} {message['message_id']} [{message['error_code']}] {message['body']}")
+    click.echo(json.dumps({"dry_run": dry_run, "messages": len(moved)}))
+
+
+@click.command("status")
+@click.option("--connection", required=True)
+@_target_options
+def status_command(connection: str, profile: str | None, stack_name: str | None) -> None:
+    """Full sync progress, pull checkpoints and queue depths of CONNECTION."""
+    with ops_target(profile, stack_name) as ops:
+        click.echo(json.dumps(ops.status(connection), indent=2, default=str))
+
+
+def register_ops(group: click.Group) -> None:
+    for command in (full_sync_command, replay_command, redrive_command, status_command):
+        group.add_command(command)

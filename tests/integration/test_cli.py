@@ -1,0 +1,295 @@
+"""`catalog-sync local ...` as a user runs it: real subprocesses, bounded in time.
+
+`local invoke` behaves like `sam local invoke`: the handler's return value as JSON on stdout's last line
+(the function's logs go to stderr). `local start` serves on 127.0.0.1 until --max-seconds, Ctrl-C
+(SIGINT) or SIGTERM, and then exits 0 and frees its port. The invocations run concurrently (each process
+deploys its own stack on embedded moto, ~5 s cold).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from catalog_sync_local.cli import main
+from catalog_sync_local.sample_events import webhook_event
+from tests.conftest import EVENTS, REPO
+from tests.integration.conftest import CONNECTION, modified_template
+
+CLI = Path(sys.executable).parent / "catalog-sync"
+TIMEOUT_S = 90
+STALE_SAMPLE = EVENTS / "webhook_receiver" / "product_updated.json"
+
+
+def _cli(*args: str | Path) -> list[str]:
+    return [str(CLI), *(str(a) for a in args)]
+
+
+def _last_line_json(stdout: str) -> Any:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def invocations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """Every `local invoke` case, run as concurrent subprocesses once for the module."""
+    tmp = tmp_path_factory.mktemp("cli")
+    fresh = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        _cli("local", "generate-event", "webhook", "--scope", "store/product/updated", "--id", "7"),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=True,
+    )
+    (tmp / "fresh.json").write_text(fresh.stdout)
+
+    cases = {
+        "stale receiver": _cli("local", "invoke", "WebhookReceiverFunction", "--event", STALE_SAMPLE),
+        "fresh receiver": _cli("local", "invoke", "WebhookReceiverFunction", "--event", tmp / "fresh.json"),
+        "consumer": _cli(
+            "local", "invoke", "SyncConsumerFunction", "-e", EVENTS / "sync_consumer" / "product_batch.json"
+        ),
+        "pull": _cli("local", "invoke", "PullSyncFunction", "-e", EVENTS / "pull_sync" / "scheduled.json"),
+        "full": _cli("local", "invoke", "FullSyncFunction", "-e", EVENTS / "full_sync" / "scheduled.json"),
+        "cleanup": _cli(
+            "local", "invoke", "EventCleanupFunction", "-e", EVENTS / "event_cleanup" / "scheduled.json"
+        ),
+    }
+    running = {
+        name: subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+        )
+        for name, cmd in cases.items()
+    }
+    results = {}
+    for name, process in running.items():
+        try:
+            stdout, stderr = process.communicate(timeout=TIMEOUT_S)
+        finally:
+            process.kill()
+        results[name] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return results
+
+
+class TestLocalInvoke:
+    def test_the_committed_receiver_sample_is_refused_as_a_replay_once_stale(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]]
+    ) -> None:
+        run = invocations["stale receiver"]
+        signed_at = int(json.loads(STALE_SAMPLE.read_text())["headers"]["webhook-timestamp"])
+        assert time.time() - signed_at > 300, "the committed sample was signed minutes ago; regenerate later"
+        assert run.returncode == 0, run.stderr
+        response = _last_line_json(run.stdout)
+        assert response["statusCode"] == 401
+        assert json.loads(response["body"])["error"] == "timestamp_out_of_tolerance"
+
+    def test_a_freshly_generated_webhook_is_accepted(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]]
+    ) -> None:
+        run = invocations["fresh receiver"]
+        assert run.returncode == 0, run.stderr
+        response = _last_line_json(run.stdout)
+        assert response["statusCode"] == 200
+        assert json.loads(response["body"])["status"] == "accepted"
+
+    def test_stdout_holds_only_the_return_value_and_the_logs_go_to_stderr(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]]
+    ) -> None:
+        run = invocations["fresh receiver"]
+        assert len(run.stdout.strip().splitlines()) == 1
+        assert '"Webhook_accepted"' in run.stderr  # the handler's EMF metrics line
+
+    def test_the_consumer_sample_batch_reports_no_failures(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]]
+    ) -> None:
+        run = invocations["consumer"]
+        assert run.returncode == 0, run.stderr
+        assert _last_line_json(run.stdout) == {"batchItemFailures": []}
+
+    @pytest.mark.parametrize("case", ["pull", "full", "cleanup"])
+    def test_each_scheduled_function_runs_its_job(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]], case: str
+    ) -> None:
+        run = invocations[case]
+        assert run.returncode == 0, run.stderr
+        result = _last_line_json(run.stdout)
+        assert str(result["job"]).startswith(case)  # "pull", "full_sync", "cleanup": the job's summary
+
+
+def test_template_env_vars_and_parameter_overrides_are_applied(tmp_path: Path) -> None:
+    """In process (click's runner): a modified template whose EchoFunction returns its environment."""
+
+    def add_echo(template: dict[str, Any]) -> None:
+        template["Resources"]["EchoFunction"] = {
+            "Type": "AWS::Serverless::Function",
+            "Properties": {
+                "CodeUri": str(tmp_path / "echo"),
+                "Handler": "app.handler",
+                "Environment": {"Variables": {"ECHO_ONLY": "template"}},
+            },
+        }
+
+    template = modified_template(tmp_path, add_echo)
+    env_vars = {"Parameters": {"POWERTOOLS_LOG_LEVEL": "ERROR"}, "EchoFunction": {"ECHO_ONLY": "env-vars"}}
+    (tmp_path / "env.json").write_text(json.dumps(env_vars))
+    names = ["ECHO_ONLY", "POWERTOOLS_LOG_LEVEL", "STAGE", "EVENT_RETENTION_DAYS"]
+    (tmp_path / "names.json").write_text(json.dumps({"names": names}))
+    args = ["local", "invoke", "EchoFunction", "--event", str(tmp_path / "names.json")]
+    args += ["--template", str(template), "--env-vars", str(tmp_path / "env.json")]
+    args += ["--parameter-overrides", "Stage=prod EventRetentionDays=3"]  # sam's form: one string
+
+    run = CliRunner().invoke(main, args, catch_exceptions=False)
+
+    assert run.exit_code == 0, run.output
+    assert _last_line_json(run.stdout) == {
+        "ECHO_ONLY": "env-vars",  # the function's own section of --env-vars
+        "POWERTOOLS_LOG_LEVEL": "ERROR",  # "Parameters": every function
+        "STAGE": "prod",  # --parameter-overrides, through the template's !Ref Stage
+        "EVENT_RETENTION_DAYS": "3",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("NoSuchFunction", "--event", STALE_SAMPLE), "no function 'NoSuchFunction' in the template"),
+        (("PullSyncFunction", "--event", "missing.json"), "does not exist"),
+        (("PullSyncFunction", "--event", REPO / "pyproject.toml"), "event is not valid JSON"),
+        (
+            (
+                "PullSyncFunction",
+                "--event",
+                EVENTS / "pull_sync" / "scheduled.json",
+                "--env-vars",
+                REPO / "Makefile",
+            ),
+            "is not valid JSON",
+        ),
+    ],
+    ids=["unknown logical id", "missing event file", "event not JSON", "env-vars not JSON"],
+)
+def test_bad_input_is_a_usage_error_with_a_message_not_a_traceback(
+    args: tuple[Any, ...], message: str
+) -> None:
+    run = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        _cli("local", "invoke", *args),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        cwd=REPO,
+    )
+
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _port_is_free(port: int) -> bool:
+    """Nothing listens on it any more, and a new server (SO_REUSEADDR, as http.server) can bind it."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            server.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _wait_for_line(process: subprocess.Popen[str], prefix: str, timeout: float) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(prefix):
+            return line
+        if not line and process.poll() is not None:
+            break
+    raise AssertionError(f"no line starting {prefix!r} from {process.args}")
+
+
+def _post_signed_webhook(port: int) -> requests.Response:
+    event = webhook_event(CONNECTION, "store/product/updated", 11)
+    return requests.post(
+        f"http://127.0.0.1:{port}/webhooks/{CONNECTION}",
+        data=event["body"].encode(),
+        headers=event["headers"],
+        timeout=10,
+    )
+
+
+STOPS = {"max-seconds": "by itself after --max-seconds", "sigint": "on SIGINT (Ctrl-C)"}
+
+
+@dataclass
+class StartRun:
+    port: int
+    response: requests.Response
+    returncode: int | None
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="module")
+def started() -> dict[str, StartRun]:
+    """`local start --max-seconds 4` twice at once: one left to stop by itself, one sent SIGINT after it
+    answered a signed webhook."""
+    ports = {stop: _free_port() for stop in STOPS}
+    processes = {
+        stop: subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+            _cli("local", "start", "--port", str(port), "--max-seconds", "4"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for stop, port in ports.items()
+    }
+    runs = {}
+    try:
+        responses = {}
+        for stop, process in processes.items():
+            line = _wait_for_line(process, "HTTP API", timeout=60)
+            assert f"http://127.0.0.1:{ports[stop]}" in line
+            responses[stop] = _post_signed_webhook(ports[stop])
+            if stop == "sigint":
+                process.send_signal(signal.SIGINT)
+        for stop, process in processes.items():
+            stdout, stderr = process.communicate(timeout=30)
+            runs[stop] = StartRun(ports[stop], responses[stop], process.returncode, stdout, stderr)
+    finally:
+        for process in processes.values():
+            process.kill()
+    return runs
+
+
+@pytest.mark.parametrize("stop", list(STOPS), ids=list(STOPS.values()))
+def test_local_start_answers_on_loopback_then_stops_cleanly(started: dict[str, StartRun], stop: str) -> None:
+    run = started[stop]
+
+    assert run.response.status_code == 200, run.response.text
+    assert run.response.json()["status"] == "accepted"
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "stopped"
+    assert _port_is_free(run.port)

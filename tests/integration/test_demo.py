@@ -1,0 +1,55 @@
+"""`make demo` (catalog-sync demo): store A's changes reach store B, and the final check is a real check."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+
+from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+from catalog_sync_local.compare import category_differences
+from catalog_sync_local.demo import run_demo
+
+
+def test_the_demo_converges_well_within_two_minutes() -> None:
+    out = io.StringIO()
+    started = time.monotonic()
+
+    code = run_demo(Console(file=out, width=140))
+
+    text = out.getvalue()
+    assert code == 0, text
+    assert "converged:" in text
+    assert "NOT converged" not in text
+    assert time.monotonic() - started < 120
+    for scope in ("product/deleted", "category/deleted", "sku/updated", "category/updated"):
+        assert scope in text  # every kind of change the demo makes went through the pipeline
+
+
+def _tree(store: BigCommerceStore, *, seasonal_visible: bool | None) -> None:
+    kitchen = store.create_category("Kitchen")
+    store.create_category("Mugs", parent_id=kitchen["id"])
+    if seasonal_visible is not None:
+        store.create_category("Seasonal", parent_id=kitchen["id"], is_visible=seasonal_visible)
+
+
+def test_the_final_check_sees_category_differences() -> None:
+    a = BigCommerceStore("a", "token-a")
+    _tree(a, seasonal_visible=None)  # Seasonal deleted in A
+    hidden, shown, flat = BigCommerceStore("b", "t"), BigCommerceStore("c", "t"), BigCommerceStore("d", "t")
+    _tree(hidden, seasonal_visible=False)
+    _tree(shown, seasonal_visible=True)
+    flat.create_category("Kitchen")
+    flat.create_category("Mugs")  # right name, wrong parent
+
+    deleted = frozenset({"Seasonal"})
+    assert category_differences(a, hidden, deleted=deleted) == []
+    assert category_differences(a, shown, deleted=deleted) == [
+        "category 'Seasonal' (under 'Kitchen'): visible in destination, not in source",
+        "category 'Seasonal': deleted at the source but still visible at the destination",
+    ]
+    assert category_differences(a, flat) == [
+        "category 'Mugs' (under 'Kitchen'): missing or hidden in destination",
+        "category 'Mugs' (under 'the root'): visible in destination, not in source",
+    ]

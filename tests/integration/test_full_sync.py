@@ -1,0 +1,150 @@
+"""The daily full sync on the local stack: a hash sweep that continues in fresh invocations through
+FullSyncContinuationQueue, enqueues only what changed, and soft-deletes what the source lost.
+
+FullSyncMinTimeSeconds = the function's timeout makes every invocation stop after one page, so a run
+over five pages is one start plus four continuations - each a separate invocation of the handler.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from catalog_sync.jobs import FULL_SYNC_JOB
+from catalog_sync.models import SyncRequest
+from catalog_sync.store.progress import ProgressStore
+from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+from catalog_sync_local.sandbox import Sandbox
+from tests.conftest import EVENTS
+from tests.integration.conftest import CONNECTION
+
+_serial = itertools.count()
+
+
+@pytest.fixture
+def box() -> Iterator[Sandbox]:
+    overrides = {"FullSyncPageSize": "5", "FullSyncMinTimeSeconds": "900"}
+    with Sandbox(register_webhooks=False, parameter_overrides=overrides) as sandbox:
+        yield sandbox
+
+
+def create(store: BigCommerceStore, count: int) -> list[int]:
+    numbers = [next(_serial) for _ in range(count)]
+    return [
+        store.create_product({"name": f"Full {n}", "sku": f"FULL-{n}", "price": 1, "weight": 1})["id"]
+        for n in numbers
+    ]
+
+
+def queued(box: Sandbox) -> list[SyncRequest]:
+    sqs, url = boto3.client("sqs"), box.stack.queues["SyncQueue"].url
+    taken: list[SyncRequest] = []
+    for _ in range(200):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            taken.append(SyncRequest.model_validate_json(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return taken
+
+
+def run_full_sync(box: Sandbox) -> tuple[dict[str, Any], int]:
+    """Start a full sync and let the continuation queue drive it to the end; (first report, continuations)."""
+    [started] = box.runtime.invoke("FullSyncFunction", {"connection": CONNECTION})["connections"]
+    continued = box.runtime.drain("FullSyncFunction", max_batches=50, max_seconds=60)
+    return started, continued.succeeded
+
+
+def progress(box: Sandbox) -> dict[str, Any]:
+    record = ProgressStore(box.stack.resources["SyncStateTable"], boto3.client("dynamodb")).get(
+        CONNECTION, FULL_SYNC_JOB
+    )
+    assert record is not None
+    return record
+
+
+def test_a_full_sync_cut_short_by_time_completes_on_continuation_without_skips_or_repeats(
+    box: Sandbox,
+) -> None:
+    ids = create(box.source_store(CONNECTION), 23)
+
+    started, continuations = run_full_sync(box)
+    enqueued = Counter(r.entity_id for r in queued(box))
+
+    assert started["outcome"] == "continue"
+    assert continuations == 4  # pages 2..5, one fresh invocation each
+    assert enqueued == Counter(ids)  # every product exactly once
+    record = progress(box)
+    assert (record["state"], record["pages"], record["seen"], record["changed"]) == ("done", 5, 23, 23)
+    assert record["invocations"] == 5 and record["errors"] == 0
+    assert record["started_at"] <= record["finished_at"]
+
+
+def test_a_second_full_sync_syncs_only_the_changed_and_soft_deletes_what_the_source_lost(
+    box: Sandbox,
+) -> None:
+    source, destination = box.source_store(CONNECTION), box.destination_store(CONNECTION)
+    ids = create(source, 12)
+    run_full_sync(box)
+    box.settle()
+    late = create(source, 1)[0]  # synced by its webhook, never seen by a full sync
+    box.runtime.invoke(
+        "SyncConsumerFunction",
+        {
+            "Records": [
+                {
+                    "messageId": "m1",
+                    "receiptHandle": "r1",
+                    "body": SyncRequest(
+                        connection=CONNECTION, entity_type="product", entity_id=late
+                    ).model_dump_json(),
+                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": box.stack.queues["SyncQueue"].arn,
+                }
+            ]
+        },
+    )
+    source.update_product(ids[3], price=7)
+    source.delete_product(ids[8])
+    source.delete_product(late)
+    writes_before = sum(1 for r in destination.request_log if r.method != "GET")
+
+    run_full_sync(box)
+    requests = queued(box)
+    sqs = boto3.client("sqs")
+    for request in requests:  # put them back for the consumer
+        sqs.send_message(QueueUrl=box.stack.queues["SyncQueue"].url, MessageBody=request.model_dump_json())
+    box.settle()
+
+    assert sorted((r.entity_id, r.action) for r in requests) == sorted(
+        [(ids[3], "upsert"), (ids[8], "delete"), (late, "delete")]
+    )
+    writes = [r for r in destination.request_log if r.method != "GET"][writes_before:]
+    assert len(writes) == 3  # one update, two soft deletes: nothing for the 10 unchanged products
+    shown = {p["sku"]: (p["is_visible"], p["price"]) for p in destination.products()}
+    assert shown[source.get_product(ids[3])["sku"]] == (True, 7)  # type: ignore[index]
+    assert sum(1 for visible, _ in shown.values() if not visible) == 2
+
+
+def test_the_sample_events_start_a_run_and_ignore_a_stale_continuation(sandbox: Sandbox) -> None:
+    events = EVENTS / "full_sync"
+    create(sandbox.source_store(CONNECTION), 2)
+
+    [started] = sandbox.runtime.invoke(
+        "FullSyncFunction", json.loads((events / "manual_start.json").read_text())
+    )["connections"]
+    [stale] = sandbox.runtime.invoke(
+        "FullSyncFunction", json.loads((events / "continuation.json").read_text())
+    )["connections"]
+
+    assert (started["outcome"], started["enqueued"]) == ("done", 2)
+    assert (stale["outcome"], stale["reason"]) == ("skipped", "stale continuation")

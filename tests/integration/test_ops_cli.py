@@ -1,0 +1,90 @@
+"""Operations commands: against the local stack, and resource resolution for a deployed stack (on moto)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+from click.testing import CliRunner
+
+from catalog_sync.models import SyncRequest
+from catalog_sync.store.events import EventRecord, EventStore
+from catalog_sync_local.cli import main
+from catalog_sync_local.ops_cli import Ops, resolve_stack
+from catalog_sync_local.sandbox import Sandbox
+from tests.integration.conftest import CONNECTION
+
+
+def ops_for(box: Sandbox) -> Ops:
+    return Ops(dict(box.stack.resources), boto3.session.Session(), box)
+
+
+def test_a_deployed_stack_resolves_to_the_same_resources_the_template_created(sandbox: Sandbox) -> None:
+    resolved = resolve_stack(boto3.session.Session(), sandbox.stack.stack_name)
+
+    for logical_id in (
+        "SyncQueue",
+        "SyncDeadLetterQueue",
+        "SyncStateTable",
+        "EventsTable",
+        "FullSyncFunction",
+    ):
+        assert resolved[logical_id] == sandbox.stack.resources[logical_id]
+
+
+def test_redrive_dry_run_lists_without_moving_and_redrive_moves(sandbox: Sandbox) -> None:
+    sqs, ops = boto3.client("sqs"), ops_for(sandbox)
+    for entity_id in (1, 2):
+        body = SyncRequest(
+            connection=CONNECTION, entity_type="product", entity_id=entity_id
+        ).model_dump_json()
+        sqs.send_message(QueueUrl=sandbox.stack.resources["SyncDeadLetterQueue"], MessageBody=body)
+
+    listed = ops.redrive(dry_run=True)
+    assert len(listed) == 2
+    assert (sandbox.queue_depth("SyncDeadLetterQueue"), sandbox.queue_depth("SyncQueue")) == (2, 0)
+
+    moved = ops.redrive(dry_run=False)
+    assert len(moved) == 2
+    assert (sandbox.queue_depth("SyncDeadLetterQueue"), sandbox.queue_depth("SyncQueue")) == (0, 2)
+
+
+def test_replay_reenqueues_one_request_per_entity_in_the_time_range(sandbox: Sandbox) -> None:
+    events = EventStore(sandbox.stack.resources["EventsTable"], boto3.client("dynamodb"))
+    now_ms = int(time.time() * 1000)
+    for delivery_id, entity_id, age_ms in (
+        ("a", 1, 1_000),
+        ("b", 1, 2_000),
+        ("c", 2, 3_000),
+        ("old", 3, 10**8),
+    ):
+        events.put_new(
+            EventRecord(
+                CONNECTION,
+                delivery_id,
+                "processed",
+                "store/product/updated",
+                now_ms - age_ms,
+                "product",
+                entity_id,
+                "upsert",
+            )
+        )
+
+    count = ops_for(sandbox).replay(CONNECTION, now_ms - 60_000, now_ms)
+
+    assert count == 2
+    assert sandbox.queue_depth("SyncQueue") == 2
+
+
+def test_full_sync_and_status_commands_run_against_the_local_stack() -> None:
+    runner = CliRunner()
+
+    synced = runner.invoke(main, ["full-sync", "--connection", CONNECTION, "--wait", "60"])
+    status = runner.invoke(main, ["status", "--connection", CONNECTION])
+
+    assert synced.exit_code == 0, synced.output
+    assert json.loads(synced.output.strip().splitlines()[-1])["state"] == "done"
+    assert status.exit_code == 0, status.output
+    assert json.loads(status.output)["queues"]["SyncDeadLetterQueue"] == 0
