@@ -585,7 +585,7 @@ class Catalog:
             "sort_order": 0,
             "config": {},
             "option_values": [
-                {"id": vid, "label": label, "sort_order": n, "value_data": None, "is_default": False}
+                {"id": vid, "label": label, "sort_order": n, "value_data": {}, "is_default": False}
                 for n, (label, vid) in enumerate(option["values"].items())
             ],
         }

@@ -67,6 +67,13 @@ ERRATA = (
     _variants_erratum("product_Post", "1", "productVariant_Post_Product"),
     _variants_erratum("product_Put", "2", "productVariant_Put_Product"),
     Erratum(
+        "catalog",
+        ("definitions", "productOption_Base", "properties", "option_values"),
+        {"$ref": "#/definitions/productOptionOptionValue_Full"},
+        {"type": "array", "items": {"$ref": "#/definitions/productOptionOptionValue_Full"}},
+        "an option has many values: the API returns them as an array, not one object",
+    ),
+    Erratum(
         "channels",
         ("paths", "/channels/{channel_id}/listings", "post", "responses", "200"),
         {"$ref": "#/components/responses/listing_Resp"},

@@ -651,7 +651,8 @@ def test_product_options_and_values_answer_the_spec_shapes_and_back_new_variants
     options = f"/catalog/products/{pid}/options"
     listed = ok(api("GET", options))
     # catalog.v3.yml declares productOption_Base.option_values as one object; the API answers an array
-    # (the same slip as product variants): option shapes are checked once bigcommerce_spec has an erratum.
+    # (the same slip as product variants): bigcommerce_spec.ERRATA patches it.
+    validate_response("catalog", "GET", options, 200, listed, strict=True)
     [color] = listed["data"]
     assert (color["display_name"], [v["label"] for v in color["option_values"]]) == ("Color", ["Red"])
 
@@ -670,6 +671,7 @@ def test_product_options_and_values_answer_the_spec_shapes_and_back_new_variants
             },
         )
     )
+    validate_response("catalog", "POST", options, 200, size, strict=True)
 
     # a variant on an existing product references existing option values by id
     body = {"sku": "MUG-1-BLUE-L", "option_values": [

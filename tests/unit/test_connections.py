@@ -39,3 +39,21 @@ def test_secrets_never_appear_in_reprs() -> None:
     text = repr(doc)
     assert "local-token-store-a" not in text
     assert "whsec_" not in text
+
+
+def test_scopes_default_to_what_the_source_kind_sends() -> None:
+    doc = ConnectionsDocument.parse(
+        {
+            "connections": {
+                "bc": yaml.safe_load(LOCAL.read_text())["connections"]["store-a-to-b"] | {"scopes": []},
+                "px": {
+                    "source": {"kind": "pixlpay", "api_url": "http://127.0.0.1:1", "api_token": "t"},
+                    "destination": {"kind": "medusa", "api_url": "http://127.0.0.1:2", "api_key": "k"},
+                    "signing": {"scheme": "pixlpay", "secrets": ["s"]},
+                },
+            }
+        }
+    )
+    assert doc.get("bc").syncs_scope("store/sku/updated")
+    assert doc.get("px").syncs_scope("product.updated")
+    assert not doc.get("px").syncs_scope("store/product/updated")

@@ -10,9 +10,14 @@ from __future__ import annotations
 import fnmatch
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, SecretStr, Tag, model_validator
 
 from catalog_sync.errors import ConfigurationError, UnknownConnection
+
+DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
+    "bigcommerce": ("store/product/*", "store/category/*", "store/sku/*"),
+    "pixlpay": ("product.*",),
+}
 
 SigningScheme = Literal["standard-webhooks", "bigcommerce-legacy", "pixlpay", "shopify"]
 
@@ -108,14 +113,19 @@ class Connection(_Frozen):
     signing: Signing
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # Webhook scopes this connection syncs; a signed event of another scope is acknowledged and ignored.
-    scopes: list[str] = Field(
-        default_factory=lambda: ["store/product/*", "store/category/*", "store/sku/*"],
-    )
+    # Omitted: the source kind's defaults (DEFAULT_SCOPES), so a Pixlpay connection needs no scope list.
+    scopes: list[str] = Field(default_factory=list)
     # Seed 003's STORE_B_CHANNEL_ON_STORE_A: the channel on the source that represents the destination.
     channel_on_source: int | None = None
 
     def syncs_scope(self, scope: str) -> bool:
         return any(fnmatch.fnmatchcase(scope, pattern) for pattern in self.scopes)
+
+    @model_validator(mode="after")
+    def _default_scopes(self) -> Connection:
+        if not self.scopes:
+            self.scopes.extend(DEFAULT_SCOPES[self.source.kind])
+        return self
 
 
 class ConnectionsDocument(_Frozen):
