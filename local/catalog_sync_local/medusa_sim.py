@@ -27,14 +27,12 @@ import base64
 import copy
 import itertools
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
-from catalog_sync_local.pixlpay_sim import JsonServer, RequestRecord
+from catalog_sync_local.pixlpay_sim import JsonStore
 
 STATUSES = ("draft", "proposed", "published", "rejected")
 
@@ -45,51 +43,18 @@ class _Error(Exception):
         self.status, self.kind, self.message = status, kind, message
 
 
-class MedusaStore:
+class MedusaStore(JsonStore):
+    server_name = "medusa-sim"
+
     def __init__(self, api_key: str = "sk_test", *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
         self.api_key = api_key
         self.clock = clock
-        self._lock = threading.RLock()
         self._products: dict[str, dict[str, Any]] = {}
         self._categories: dict[str, dict[str, Any]] = {}
         self._brands: dict[str, dict[str, Any]] = {}
         self._brand_of: dict[str, str] = {}  # product id -> brand id (the module link)
         self._seq = itertools.count(1)
-        self._failures: list[tuple[str, re.Pattern[str], int, list[int]]] = []
-        self._server: JsonServer | None = None
-
-    def start(self) -> MedusaStore:
-        if self._server is None:
-            self._server = JsonServer(self._handle, "medusa-sim")
-            self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> MedusaStore:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def api_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the store is not started")
-        return f"http://127.0.0.1:{self._server.port}"
-
-    @property
-    def request_log(self) -> list[RequestRecord]:
-        return [] if self._server is None else self._server.records()
-
-    def fail_next(self, method: str, path_regex: str, status: int = 500, times: int = 1) -> None:
-        with self._lock:
-            self._failures.append((method.upper(), re.compile(path_regex), status, [times]))
 
     # --- reading the store --------------------------------------------------------------------------
 
@@ -115,7 +80,7 @@ class MedusaStore:
     ) -> tuple[int, Any, dict[str, str]]:
         if not self._authorized(headers):
             return 401, {"type": "unauthorized", "message": "Unauthorized"}, {}
-        injected = self._injected(method, path)
+        injected = self._failures.take(method, path)
         if injected is not None:
             return injected, {"type": "unexpected_state", "message": "Injected failure"}, {}
         try:
@@ -129,17 +94,6 @@ class MedusaStore:
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         basic = "Basic " + base64.b64encode(f"{self.api_key}:".encode()).decode()
         return auth in (basic, f"Bearer {self.api_key}")
-
-    def _injected(self, method: str, path: str) -> int | None:
-        with self._lock:
-            for failure in self._failures:
-                wanted, pattern, status, left = failure
-                if wanted in ("*", method) and pattern.search(path):
-                    left[0] -= 1
-                    if left[0] <= 0:
-                        self._failures.remove(failure)
-                    return status
-        return None
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         parts = path.split("/")[1:]  # ["admin", resource, id?, sub?, sub_id?]

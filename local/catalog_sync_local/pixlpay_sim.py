@@ -22,12 +22,15 @@ import math
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
+
+from catalog_sync_local.bigcommerce_sim_http import FailureInjector
 
 PREFIX = "/api/external/v1"
 Reply = tuple[int, Any, dict[str, str]]
@@ -135,29 +138,25 @@ class FixedWindow:
             return allowed, headers
 
 
-class PixlpayStore:
-    def __init__(
-        self,
-        token: str = "pixlpay-token",  # noqa: S107 - a simulator's test token
-        *,
-        quota: int = 60,
-        window_s: float = 60.0,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.token = token
-        self.clock = clock
+class JsonStore(ABC):
+    """What the JSON API simulators share: serving on 127.0.0.1 through JsonServer, the request log,
+    and failure injection (the BigCommerce simulator's FailureInjector)."""
+
+    server_name = "json-sim"
+
+    def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._products: dict[int, dict[str, Any]] = {}
-        self._ids = itertools.count(1)
-        self._limiter = FixedWindow(quota, window_s, clock)
-        self._failures: list[tuple[str, re.Pattern[str], int, list[int]]] = []
+        self._failures = FailureInjector()
         self._server: JsonServer | None = None
 
-    # --- lifecycle ----------------------------------------------------------------------------------
+    @abstractmethod
+    def _handle(
+        self, method: str, path: str, query: dict[str, str], body: Any, headers: Mapping[str, str]
+    ) -> Reply: ...
 
-    def start(self) -> PixlpayStore:
+    def start(self) -> Self:
         if self._server is None:
-            self._server = JsonServer(self._handle, "pixlpay-sim")
+            self._server = JsonServer(self._handle, self.server_name)
             self._server.start()
         return self
 
@@ -166,7 +165,7 @@ class PixlpayStore:
             self._server.stop()
             self._server = None
 
-    def __enter__(self) -> PixlpayStore:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -182,16 +181,34 @@ class PixlpayStore:
         return f"http://127.0.0.1:{self._server.port}"
 
     @property
-    def base_url(self) -> str:
-        return self.api_url + PREFIX
-
-    @property
     def request_log(self) -> list[RequestRecord]:
         return [] if self._server is None else self._server.records()
 
     def fail_next(self, method: str, path_regex: str, status: int = 500, times: int = 1) -> None:
-        with self._lock:
-            self._failures.append((method.upper(), re.compile(path_regex), status, [times]))
+        self._failures.add(method, path_regex, status, times)
+
+
+class PixlpayStore(JsonStore):
+    server_name = "pixlpay-sim"
+
+    def __init__(
+        self,
+        token: str = "pixlpay-token",  # noqa: S107 - a simulator's test token
+        *,
+        quota: int = 60,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.clock = clock
+        self._products: dict[int, dict[str, Any]] = {}
+        self._ids = itertools.count(1)
+        self._limiter = FixedWindow(quota, window_s, clock)
+
+    @property
+    def base_url(self) -> str:
+        return self.api_url + PREFIX
 
     # --- the merchant's dashboard -------------------------------------------------------------------
 
@@ -260,7 +277,7 @@ class PixlpayStore:
                 {"success": False, "error": "Too Many Requests", "message": "Rate limit exceeded"},
                 limits,
             )
-        injected = self._injected(method, path)
+        injected = self._failures.take(method, path)
         if injected is not None:
             return (
                 injected,
@@ -269,17 +286,6 @@ class PixlpayStore:
             )
         status, reply = self._route(method, path, query, body)
         return status, reply, limits
-
-    def _injected(self, method: str, path: str) -> int | None:
-        with self._lock:
-            for failure in self._failures:
-                wanted, pattern, status, left = failure
-                if wanted in ("*", method) and pattern.search(path):
-                    left[0] -= 1
-                    if left[0] <= 0:
-                        self._failures.remove(failure)
-                    return status
-        return None
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         if path.rstrip("/") == "/products" and method == "GET":
