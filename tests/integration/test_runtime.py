@@ -141,7 +141,7 @@ class TestBatchingWindow:
         batch = runtime.receive_batch(source, batching_window=True)
 
         assert len(batch) == 3
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 4.0, "a full batch waited out the 5 s window"
 
     def test_pollers_deliver_with_the_templates_settings_and_stop_with_their_context(
         self, aws: None, tmp_path: Path
