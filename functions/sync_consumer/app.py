@@ -31,6 +31,7 @@ SAFETY_MARGIN_S = 5.0
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S
     batch = SyncBatch(get_services(), owner=context.aws_request_id, deadline=lambda: deadline)
+    batch.sync_all([r.get("body", "") for r in event.get("Records") or [] if isinstance(r, dict)])
 
     def record_handler(record: SQSRecord) -> str:
         action = batch.handle(

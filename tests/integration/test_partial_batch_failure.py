@@ -68,3 +68,37 @@ def test_a_record_no_retry_can_fix_goes_to_the_dlq_at_once_with_its_reason(sandb
     )["Messages"]
     assert parked["MessageAttributes"]["error_code"]["StringValue"] == "missing_sku"
     assert [p["sku"] for p in sandbox.destination_store(CONNECTION).products()] == ["FINE-1"]
+
+
+def test_ten_price_edits_in_one_batch_are_one_destination_write_and_a_refused_product_fails_alone(
+    sandbox: Sandbox,
+) -> None:
+    store_a, store_b = sandbox.source_store(CONNECTION), sandbox.destination_store(CONNECTION)
+    ids = [
+        store_a.create_product(
+            {"name": f"P{i}", "type": "physical", "sku": f"SKU-{i}", "price": i, "weight": 1}
+        )["id"]
+        for i in range(10)
+    ]
+    _enqueue(sandbox, ids)
+    sandbox.runtime.drain()
+    store_b.create_product({"name": "Taken", "type": "physical", "sku": "B-ONLY", "price": 1, "weight": 1})
+    for product_id in ids:
+        store_a.update_product(product_id, price=99.0)
+    store_a.update_product(ids[3], name="Taken")  # B has a product of that name already: 409 for this one
+    mark = len(store_b.request_log)
+    _enqueue(sandbox, ids)
+
+    report = sandbox.runtime.drain()
+
+    assert (report.batches, report.received, report.failed) == (1, 10, 0)
+    writes = [(r.method, r.path) for r in store_b.request_log[mark:] if r.method != "GET"]
+    assert writes == [("PUT", "/catalog/products")]  # 10 products' fields, one request (207 for one)
+    prices = {p["sku"]: p["price"] for p in store_b.products()}
+    assert all(prices[f"SKU-{i}"] == 99.0 for i in range(10) if i != 3)
+    assert prices["SKU-3"] == 3
+    [parked] = boto3.client("sqs").receive_message(
+        QueueUrl=sandbox.stack.queues["SyncDeadLetterQueue"].url, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert SyncRequest.model_validate_json(parked["Body"]).entity_id == ids[3]
+    assert "409" in parked["MessageAttributes"]["error"]["StringValue"]

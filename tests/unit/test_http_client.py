@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from catalog_sync.connections import BigCommerceEndpoint
+from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.http import HttpStatusError, JsonHttpClient, RetriesExhausted
 from catalog_sync.errors import PermanentError, RetriableError
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
@@ -69,6 +72,29 @@ def test_a_shared_quota_spent_by_someone_else_is_a_429_then_waits_for_the_reset(
         ours.request("GET", "catalog/brands")
         assert [s for _, _, s in store.request_log][-2:] == [429, 200]
     assert fake.sleeps and fake.sleeps[0] >= 29.0  # X-Rate-Limit-Time-Reset-Ms of the 429
+
+
+def test_a_connections_reserve_and_rate_cap_shape_its_share_of_the_quota() -> None:
+    fake = FakeTime()
+    with BigCommerceStore("s1", "t", quota=150, window_ms=30_000, clock=fake.clock) as store:
+        endpoint = BigCommerceEndpoint(
+            store_hash="s1",
+            access_token=SecretStr("t"),
+            api_url=store.api_url,
+            quota_reserve=50,
+            max_requests_per_second=10,
+        )
+        client = BigCommerceClient.for_endpoint(endpoint).http
+        client.clock, client.sleep = fake.clock, fake.sleep
+        start = fake.clock()
+        for _ in range(101):
+            client.request("GET", "catalog/brands")
+        elapsed = fake.clock() - start
+
+    # 100 requests per window (150 less the reserve of 50), 0.1 s apart: the 101st waits for the reset.
+    assert [s for _, _, s in store.request_log].count(429) == 0
+    assert all(abs(s - 0.1) < 1e-6 for s in fake.sleeps[:99])
+    assert elapsed == pytest.approx(30.0, abs=0.01)
 
 
 @pytest.fixture

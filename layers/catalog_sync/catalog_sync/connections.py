@@ -32,8 +32,11 @@ class BigCommerceEndpoint(_Frozen):
     access_token: SecretStr
     # Overridden for the local store simulator; production uses the public API host.
     api_url: str = "https://api.bigcommerce.com"
-    # Requests/second this connection may spend on the store (its plan's quota is shared with other apps).
-    max_requests_per_second: float = 4.0
+    # The store's quota is shared by every app and worker on it; the X-Rate-Limit-* headers pace all of
+    # them together. These cap this connection's own share: requests kept unspent in each quota window,
+    # and a client-side ceiling in requests per second per worker (0 = the headers alone pace us).
+    quota_reserve: Annotated[int, Field(ge=0)] = 0
+    max_requests_per_second: Annotated[float, Field(ge=0)] = 0.0
 
     @property
     def v3_base(self) -> str:

@@ -1,15 +1,17 @@
 """The consumer's per-batch logic, free of Lambda types: one sync per entity per batch.
 
-Several notifications for one entity in a batch share one fetch and one write (the first record does
-the work; the rest reuse its outcome or its error). A failed record raises, so the batch processor
-reports it alone; retriable failures also push the message's next visibility out exponentially.
+Several notifications for one entity in a batch share one fetch and one write, and the batch's entities
+are synced together before the records are judged (`sync_all`), so the engine can write several
+products' fields in one batch request; each record then reuses its entity's outcome or error.
+A failed record raises, so the batch processor reports it alone; retriable failures also push the
+message's next visibility out exponentially.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,6 +37,31 @@ class SyncBatch:
         self.owner = owner
         self.deadline = deadline
         self._results: dict[tuple[str, str, int], SyncOutcome | Exception] = {}
+
+    def sync_all(self, bodies: Sequence[str]) -> None:
+        """Sync every entity the batch names before its records are judged one by one, so an engine
+        that writes several entities in one request (BigCommerce's batch product update) sees them
+        together. Malformed bodies are left for `handle` to dead-letter."""
+        by_connection: dict[str, list[SyncRequest]] = {}
+        for body in bodies:
+            try:
+                request = _parse(body)
+            except PermanentError:
+                continue
+            if request.entity_key not in self._results:
+                by_connection.setdefault(request.connection, []).append(request)
+        for connection, requests in by_connection.items():
+            try:
+                engine = self.services.engine(connection, owner=self.owner, deadline=self.deadline)
+            except Exception as exc:  # e.g. an unknown connection: every record of it fails alike
+                self._results.update({r.entity_key: exc for r in requests})
+                continue
+            if not hasattr(engine, "sync_many"):
+                for request in requests:
+                    self._results[request.entity_key] = self._sync(request)
+                continue
+            for request, result in zip(requests, self._sync_many(engine, requests), strict=True):
+                self._results[request.entity_key] = result
 
     def handle(
         self, body: str, *, receive_count: int = 1, receipt_handle: str | None = None, message_id: str = ""
@@ -71,16 +98,21 @@ class SyncBatch:
             outcome: SyncOutcome = engine.sync(request)
         except Exception as exc:  # classified below; the batch processor needs the exception re-raised
             return exc
-        logger.info(
-            "synced",
-            extra={
-                "connection": request.connection,
-                "entity": f"{request.entity_type}/{request.entity_id}",
-                "action": outcome.action,
-                "origin": request.origin,
-            },
-        )
+        _log_synced(request, outcome)
         return outcome
+
+    def _sync_many(self, engine: Any, requests: list[SyncRequest]) -> list[SyncOutcome | Exception]:
+        try:
+            by_key = engine.sync_many(requests)
+        except Exception as exc:  # the engine failed as a whole: every record retries
+            return [exc] * len(requests)
+        results: list[SyncOutcome | Exception] = []
+        for request in requests:
+            result = by_key[request.entity_key]
+            if isinstance(result, SyncOutcome):
+                _log_synced(request, result)
+            results.append(result)
+        return results
 
     def _record_failure(
         self, request: SyncRequest, exc: Exception, receive_count: int, receipt_handle: str | None
@@ -100,6 +132,18 @@ class SyncBatch:
             self.services.queue.delay(
                 receipt_handle, backoff_seconds(receive_count, self.services.settings.retry_backoff_base_s)
             )
+
+
+def _log_synced(request: SyncRequest, outcome: SyncOutcome) -> None:
+    logger.info(
+        "synced",
+        extra={
+            "connection": request.connection,
+            "entity": f"{request.entity_type}/{request.entity_id}",
+            "action": outcome.action,
+            "origin": request.origin,
+        },
+    )
 
 
 def _parse(body: str) -> SyncRequest:

@@ -13,7 +13,7 @@ Every path (webhook, hourly pull, full sync, replay) ends here, so correctness i
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -21,6 +21,7 @@ from typing import Any, Literal, Protocol
 
 from catalog_sync.connections import Connection
 from catalog_sync.connectors.bigcommerce import (
+    MAX_PRODUCT_BATCH,
     SOFT_DELETE_PAYLOAD,
     BigCommerceClient,
     brand_from_bigcommerce,
@@ -29,14 +30,16 @@ from catalog_sync.connectors.bigcommerce import (
     product_fields_payload,
     product_from_bigcommerce,
 )
-from catalog_sync.connectors.http import HttpStatusError
-from catalog_sync.errors import DuplicateSku, MissingSku, PermanentError
+from catalog_sync.connectors.http import RETRIABLE_STATUS, HttpStatusError
+from catalog_sync.errors import DuplicateSku, MissingSku, PermanentError, RetriableError, SyncError
 from catalog_sync.models import EntityType, FlatProduct, Grouping, Product, SyncRequest, canonical_hash
 from catalog_sync.product_parts import PartsWriter, parts_after_create
 from catalog_sync.store.changelog import Change
 from catalog_sync.store.state import EntityState
 
-OutcomeAction = Literal["created", "updated", "restored", "unchanged", "stale", "deleted", "absent"]
+OutcomeAction = Literal[
+    "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending"
+]
 
 
 class ChangeRecorder(Protocol):
@@ -69,6 +72,25 @@ class SyncOutcome:
         return self.action in ("created", "updated", "restored", "deleted")
 
 
+@dataclass
+class _DeferredFields:
+    """A product whose children are written and whose fields wait for sync_many's batch write."""
+
+    current: EntityState
+    action: OutcomeAction
+    fields: dict[str, Any]
+    fields_digest: str
+    finish: dict[str, Any]  # the state to commit once the fields land
+    written: list[str]
+
+
+def _item_error(status: int, message: str) -> SyncError:
+    """A product refused inside a batch: retriable when the status says so, else for good."""
+    if status in RETRIABLE_STATUS:
+        return RetriableError(f"batch product update: {message}")
+    return PermanentError(f"batch product update refused: {message}")
+
+
 class CatalogSync:
     """Brings single entities of one connection in sync, BigCommerce source to BigCommerce destination."""
 
@@ -91,6 +113,7 @@ class CatalogSync:
         self.lease_s = lease_s
         self.changes = changes
         self._written: list[str] = []
+        self._deferred: list[_DeferredFields] | None = None  # set while sync_many runs
         self._syncers: Mapping[str, Callable[[int], SyncOutcome]] = {
             "product": self.sync_product,
             "category": self.sync_category,
@@ -124,7 +147,8 @@ class CatalogSync:
             if current.dest_id and not current.deleted and current.content_hash == digest:
                 return self._finish(current, "unchanged", source_modified=modified)
 
-            fields_digest = canonical_hash(product_fields_payload(product, categories, brand))
+            fields = product_fields_payload(product, categories, brand)
+            fields_digest = canonical_hash(fields)
             self._written = []
             dest_id = _int_id(current.dest_id) or self._find_by_sku(product.sku)
             if dest_id is None:
@@ -134,22 +158,25 @@ class CatalogSync:
                 self._written = ["fields", "variants", "images"]
                 parts = parts_after_create(product, created, fields_digest)
                 if created.get("adopted"):
-                    parts = self._write_parts(current, product, dest_id, {}, categories, brand, fields_digest)
+                    parts = self._write_parts(current, product, dest_id, {}, fields, fields_digest)
             else:
                 previous = copy.deepcopy(current.parts or {})
-                parts = self._write_parts(
-                    current, product, dest_id, previous, categories, brand, fields_digest
-                )
+                parts = self._write_parts(current, product, dest_id, previous, fields, fields_digest)
                 action = "restored" if current.deleted else "updated"
-            return self._finish(
-                current,
-                action,
-                dest_id=dest_id,
-                content_hash=digest,
-                source_modified=modified,
-                deleted=False,
-                parts=parts,
-            )
+            finish = {
+                "dest_id": dest_id,
+                "content_hash": digest,
+                "source_modified": modified,
+                "deleted": False,
+                "parts": parts,
+            }
+            if self._deferred is not None and parts.get("fields") != fields_digest:  # see sync_many
+                self._deferred.append(
+                    _DeferredFields(current, action, fields, fields_digest, finish, self._written)
+                )
+                self._written = []
+                return SyncOutcome("product", product_id, "pending", dest_id)
+            return self._finish(current, action, **finish)
 
     def _write_parts(
         self,
@@ -157,25 +184,87 @@ class CatalogSync:
         product: Product,
         dest_id: int,
         parts: dict[str, Any],
-        categories: list[int],
-        brand: int,
+        fields: dict[str, Any],
         fields_digest: str,
     ) -> dict[str, Any]:
-        """Fields, then variants, then images; on failure the progress so far is saved for the retry."""
+        """Fields, then variants, then images; on failure the progress so far is saved for the retry.
+        Inside sync_many the fields wait for one batch write with other products' (after the children:
+        the product exists already, so the order does not matter to the destination)."""
         writer = PartsWriter(self.destination, dest_id, parts, self._written)
         try:
-            if parts.get("fields") != fields_digest:
-                self.destination.update_product(dest_id, product_fields_payload(product, categories, brand))
+            if parts.get("fields") != fields_digest and self._deferred is None:
+                self.destination.update_product(dest_id, fields)
                 parts["fields"] = fields_digest
                 self._written.append("fields")
             writer.variants(product.variants)
             writer.images(product.images)
         except Exception:
-            progress = replace(current, dest_id=dest_id, parts=parts, last_outcome="partial")
-            self.state.commit(progress, owner=self.owner)
-            self._record(progress, "partial", progress.source_modified)
+            self._save_progress(current, dest_id, parts)
             raise
         return parts
+
+    def _save_progress(self, current: EntityState, dest_id: int, parts: dict[str, Any]) -> None:
+        progress = replace(current, dest_id=dest_id, parts=parts, last_outcome="partial")
+        self.state.commit(progress, owner=self.owner)
+        self._record(progress, "partial", progress.source_modified)
+
+    # --- several entities at once: product fields in batch writes ----------------------------------
+
+    def sync_many(
+        self, requests: Sequence[SyncRequest]
+    ) -> dict[tuple[str, str, int], SyncOutcome | Exception]:
+        """Sync several entities (one result per entity key). Products whose fields changed have them
+        written together by batch `PUT /catalog/products` (≤ 10 per request) once their children are
+        written; a 207 is judged per item, so one refused product fails alone."""
+        results: dict[tuple[str, str, int], SyncOutcome | Exception] = {}
+        self._deferred = []
+        try:
+            for request in requests:
+                if request.entity_key in results:
+                    continue
+                try:
+                    results[request.entity_key] = self.sync(request)
+                except Exception as exc:  # the caller classifies it per record
+                    results[request.entity_key] = exc
+            deferred, self._deferred = self._deferred, None
+            for start in range(0, len(deferred), MAX_PRODUCT_BATCH):
+                for item, result in self._write_fields(deferred[start : start + MAX_PRODUCT_BATCH]):
+                    key = (self.connection.name, "product", item.current.source_id)
+                    results[key] = result
+        finally:
+            self._deferred = None
+        return results
+
+    def _write_fields(
+        self, chunk: list[_DeferredFields]
+    ) -> Iterator[tuple[_DeferredFields, SyncOutcome | Exception]]:
+        """One request for the chunk (a single product keeps the plain PUT); commit each success,
+        save each failure's progress (its children are written) so its retry writes the fields only."""
+        ids = [int(item.finish["dest_id"]) for item in chunk]
+        try:
+            if len(chunk) == 1:
+                self.destination.update_product(ids[0], chunk[0].fields)
+                failed: dict[int, Exception] = {}
+            else:
+                batch = self.destination.update_products(
+                    [{"id": dest_id, **item.fields} for dest_id, item in zip(ids, chunk, strict=True)]
+                )
+                failed = {
+                    dest_id: _item_error(batch.statuses.get(dest_id, 0), message)
+                    for dest_id, message in batch.failed.items()
+                }
+        except Exception as exc:  # the whole request failed: every product in it did
+            failed = {dest_id: exc for dest_id in ids}
+        for dest_id, item in zip(ids, chunk, strict=True):
+            error = failed.get(dest_id)
+            if error is not None:
+                self._written = item.written
+                self._save_progress(item.current, dest_id, item.finish["parts"])
+                yield item, error
+                continue
+            item.finish["parts"]["fields"] = item.fields_digest
+            self._written = [*item.written, "fields"]
+            yield item, self._finish(item.current, item.action, **item.finish)
 
     def _create_product(self, product: Product, categories: list[int], brand: int) -> dict[str, Any]:
         """Create with inline variants and images (one request). A 409 means the SKU exists already

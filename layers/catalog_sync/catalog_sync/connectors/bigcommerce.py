@@ -39,7 +39,16 @@ class BigCommerceClient:
             "Accept": "application/json",
             "Content-Type": "application/json",
         }
-        return cls(JsonHttpClient(base_url=endpoint.v3_base, headers=headers, deadline=deadline))
+        rate = endpoint.max_requests_per_second
+        return cls(
+            JsonHttpClient(
+                base_url=endpoint.v3_base,
+                headers=headers,
+                deadline=deadline,
+                reserve=endpoint.quota_reserve,
+                min_interval_s=1.0 / rate if rate > 0 else 0.0,
+            )
+        )
 
     # --- reads --------------------------------------------------------------------------------------
 
@@ -156,13 +165,14 @@ class BigCommerceClient:
             except HttpStatusError as exc:  # none succeeded: every item is reported failed
                 errors = _batch_errors(exc.body)
                 for index, item in enumerate(chunk):
-                    result.failed[int(item["id"])] = errors.get(index, f"{exc.status}: {exc.body[:200]}")
+                    status, message = errors.get(index, (exc.status, exc.body[:200]))
+                    result.fail(int(item["id"]), status, message)
                 continue
             for product in body.get("data") or []:
                 result.updated[int(product["id"])] = dict(product)
-            for index, message in _batch_errors(body).items():
+            for index, (status, message) in _batch_errors(body).items():
                 if 0 <= index < len(chunk):
-                    result.failed[int(chunk[index]["id"])] = message
+                    result.fail(int(chunk[index]["id"]), status, message)
         return result
 
     # --- variant options ----------------------------------------------------------------------------
@@ -279,13 +289,18 @@ class BatchResult:
 
     updated: dict[int, dict[str, Any]] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)  # of the failed items
+
+    def fail(self, product_id: int, status: int, message: str) -> None:
+        self.failed[product_id] = f"{status}: {message}"
+        self.statuses[product_id] = status
 
 
 _INDEXED_KEY = re.compile(r"^(\d+)\.")
 
 
-def _batch_errors(body: Any) -> dict[int, str]:
-    """`batch_errors[].errors` keys name the failed item by index ("3.sku"): index -> message."""
+def _batch_errors(body: Any) -> dict[int, tuple[int, str]]:
+    """`batch_errors[].errors` keys name the failed item by index ("3.sku"): index -> (status, message)."""
     if isinstance(body, str):
         try:
             body = json.loads(body)
@@ -293,15 +308,17 @@ def _batch_errors(body: Any) -> dict[int, str]:
             return {}
     if not isinstance(body, Mapping):
         return {}
-    found: dict[int, str] = {}
+    found: dict[int, tuple[int, str]] = {}
     for error in body.get("batch_errors") or []:
         if not isinstance(error, Mapping):
             continue
         for key, message in (error.get("errors") or {}).items():
             match = _INDEXED_KEY.match(str(key))
             if match:
+                status = error.get("status")
                 found.setdefault(
-                    int(match.group(1)), f"{error.get('status')}: {error.get('title')}: {message}"
+                    int(match.group(1)),
+                    (status if isinstance(status, int) else 422, f"{error.get('title')}: {message}"),
                 )
     return found
 
