@@ -20,7 +20,7 @@ from catalog_sync.connections import Connection
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.paging import Page
 from catalog_sync.engine import CatalogSync
-from catalog_sync.jobs import full_sync
+from catalog_sync.jobs import Sweep, full_sync
 from catalog_sync.models import SyncRequest
 from catalog_sync.store.state import EntityState
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
@@ -114,7 +114,14 @@ def run() -> dict[str, float]:
 
     def sweep() -> None:
         report = full_sync(
-            "bench", fetch, memory, list, memory, memory, now=now, time_left_s=lambda: 1e9, restart=True
+            "bench",
+            [Sweep("product", fetch, list)],
+            memory,
+            memory,
+            memory,
+            now=now,
+            time_left_s=lambda: 1e9,
+            restart=True,
         )
         assert report.outcome == "done", report
 

@@ -1,4 +1,4 @@
-"""FullSyncFunction (daily): a resumable hash sweep of each connection's source (jobs.full_sync).
+"""FullSyncFunction (daily): resumable hash sweeps of each connection's source (jobs.full_sync).
 
 Triggers: the daily schedule (every connection with `full_sync_enabled`), a manual invoke
 `{"connection": "x", "restart": false}` (the `catalog-sync full-sync` command), and continuation
@@ -26,7 +26,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_sync.jobs import FullSyncReport, full_sync, time_left_from
-from catalog_sync.jobs.sources import listing_pages
+from catalog_sync.jobs.sources import full_sync_sweeps
 from catalog_sync.services import Services, get_services
 from catalog_sync.store.progress import ContinuationQueue, ProgressStore
 from catalog_sync.store.snapshots import SnapshotStore
@@ -62,9 +62,10 @@ def _run(services: Services, request: dict[str, Any], time_left: Any) -> FullSyn
     snapshots = SnapshotStore(services.settings.state_table, dynamodb)
     report = full_sync(
         name,
-        listing_pages(connection, services.settings.full_sync_page_size),
+        full_sync_sweeps(
+            connection, services.settings.full_sync_page_size, partial(snapshots.known_entity_ids, name)
+        ),
         snapshots,
-        partial(snapshots.known_entity_ids, name, "product"),
         services.queue,
         ProgressStore(services.settings.state_table, dynamodb),
         now=datetime.now(UTC),

@@ -55,6 +55,15 @@ def queued(box: Sandbox) -> list[SyncRequest]:
     return taken
 
 
+def consume(box: Sandbox, requests: list[SyncRequest]) -> list[SyncRequest]:
+    """Put requests taken off the queue back, and let the consumer sync them."""
+    sqs = boto3.client("sqs")
+    for request in requests:
+        sqs.send_message(QueueUrl=box.stack.queues["SyncQueue"].url, MessageBody=request.model_dump_json())
+    box.settle()
+    return requests
+
+
 def run_full_sync(box: Sandbox) -> tuple[dict[str, Any], int]:
     """Start a full sync and let the continuation queue drive it to the end; (first report, continuations)."""
     [started] = box.runtime.invoke("FullSyncFunction", {"connection": CONNECTION})["connections"]
@@ -79,11 +88,13 @@ def test_a_full_sync_cut_short_by_time_completes_on_continuation_without_skips_o
     enqueued = Counter(r.entity_id for r in queued(box))
 
     assert started["outcome"] == "continue"
-    assert continuations == 4  # pages 2..5, one fresh invocation each
+    # The store's (empty) category and brand listings first, then product pages 1..5: one page each.
+    assert continuations == 6
     assert enqueued == Counter(ids)  # every product exactly once
     record = progress(box)
-    assert (record["state"], record["pages"], record["seen"], record["changed"]) == ("done", 5, 23, 23)
-    assert record["invocations"] == 5 and record["errors"] == 0
+    assert (record["state"], record["pages"], record["seen"], record["changed"]) == ("done", 7, 23, 23)
+    assert record["entities"]["product"] == {"pages": 5, "seen": 23, "changed": 23, "deleted": 0}
+    assert record["invocations"] == 7 and record["errors"] == 0
     assert record["started_at"] <= record["finished_at"]
 
 
@@ -119,11 +130,7 @@ def test_a_second_full_sync_syncs_only_the_changed_and_soft_deletes_what_the_sou
     writes_before = sum(1 for r in destination.request_log if r.method != "GET")
 
     run_full_sync(box)
-    requests = queued(box)
-    sqs = boto3.client("sqs")
-    for request in requests:  # put them back for the consumer
-        sqs.send_message(QueueUrl=box.stack.queues["SyncQueue"].url, MessageBody=request.model_dump_json())
-    box.settle()
+    requests = consume(box, queued(box))
 
     assert sorted((r.entity_id, r.action) for r in requests) == sorted(
         [(ids[3], "upsert"), (ids[8], "delete"), (late, "delete")]
@@ -148,3 +155,33 @@ def test_the_sample_events_start_a_run_and_ignore_a_stale_continuation(sandbox: 
 
     assert (started["outcome"], started["enqueued"]) == ("done", 2)
     assert (stale["outcome"], stale["reason"]) == ("skipped", "stale continuation")
+
+
+def test_a_full_sync_catches_missed_category_and_brand_changes(box: Sandbox) -> None:
+    source, destination = box.source_store(CONNECTION), box.destination_store(CONNECTION)
+    kitchen = source.create_category({"name": "Kitchen", "parent_id": 0})["id"]
+    mugs = source.create_category({"name": "Mugs", "parent_id": kitchen})["id"]
+    seasonal = source.create_category({"name": "Seasonal", "parent_id": kitchen})["id"]
+    acme = source.create_brand({"name": "Acme"})["id"]
+    source.create_product(
+        {"name": "Mug", "sku": "MUG", "price": 5, "weight": 1, "categories": [mugs], "brand_id": acme}
+    )
+
+    def sync() -> list[SyncRequest]:
+        run_full_sync(box)
+        return consume(box, queued(box))
+
+    sync()
+    source.update_category(mugs, {"name": "Cups"})  # no webhooks registered: these changes are missed
+    source.delete_category(seasonal)
+    source.update_brand(acme, {"name": "Acme Co"})
+
+    requests = sync()
+
+    assert sorted((r.entity_type, r.entity_id, r.action) for r in requests) == sorted(
+        [("category", mugs, "upsert"), ("category", seasonal, "delete"), ("brand", acme, "upsert")]
+    )
+    categories = {c["name"]: c["is_visible"] for c in destination.categories()}
+    assert categories == {"Kitchen": True, "Cups": True, "Seasonal": False}  # soft-deleted, not removed
+    assert [b["name"] for b in destination.brands()] == ["Acme Co"]
+    assert progress(box)["entities"]["category"]["deleted"] == 1

@@ -13,6 +13,7 @@ from catalog_sync.connectors.paging import Page
 from catalog_sync.jobs import (
     FULL_SYNC_JOB,
     IdSet,
+    Sweep,
     cleanup_events,
     full_sync,
     listing_hash,
@@ -210,7 +211,7 @@ def _full_sync(
     listing: Listing, progress: Progress, queue: Queue, snapshots: Snapshots, **kwargs: Any
 ) -> Any:
     args: dict[str, Any] = {"now": NOW, "time_left_s": PLENTY, **kwargs}
-    return full_sync("c", listing, snapshots, lambda: [], queue, progress, **args)
+    return full_sync("c", [Sweep("product", listing, lambda: [])], snapshots, queue, progress, **args)
 
 
 def test_a_full_sync_cut_short_continues_without_skipping_or_repeating_an_entity() -> None:
@@ -306,9 +307,46 @@ def test_entities_known_at_the_destination_but_gone_from_the_source_are_deleted(
     listing = Listing({1: "a", 2: "b"})
     queue = Queue()
 
-    full_sync("c", listing, Snapshots(), lambda: [1, 2, 9], queue, Progress(), now=NOW, time_left_s=PLENTY)
+    sweeps = [Sweep("product", listing, lambda: [1, 2, 9])]
+    full_sync("c", sweeps, Snapshots(), queue, Progress(), now=NOW, time_left_s=PLENTY)
 
     assert queue.ids("delete") == [9]
+
+
+def test_a_full_sync_sweeps_categories_and_brands_before_products_across_continuations() -> None:
+    categories, brands = Listing({1: "Kitchen", 2: "Mugs", 3: "Seasonal"}, page_size=2), Listing({5: "Acme"})
+    products = Listing({i: f"p{i}" for i in range(10, 14)}, page_size=2)
+    sweeps = [
+        Sweep("category", categories, lambda: [1, 2, 3, 4]),  # 4: deleted at the source, known at B
+        Sweep("brand", brands, lambda: []),
+        Sweep("product", products, lambda: []),
+    ]
+    progress, queue, snapshots = Progress(), Queue(), Snapshots()
+    report = full_sync("c", sweeps, snapshots, queue, progress, now=NOW, time_left_s=lambda: 0.0)
+    reports = [report]
+    for _ in range(10):
+        if report.complete:
+            break
+        report = full_sync(
+            "c", sweeps, snapshots, queue, progress, now=NOW, time_left_s=lambda: 0.0,
+            run_id=report.run_id, step=report.step,
+        )  # fmt: skip
+        reports.append(report)
+
+    assert len(reports) == 5  # 2 category pages, 1 brand page, 2 product pages: a page per invocation
+    sent = [(r.entity_type, r.entity_id, r.action) for r in queue.sent]
+    assert sent == [
+        ("category", 1, "upsert"), ("category", 2, "upsert"), ("category", 3, "upsert"),
+        ("category", 4, "delete"), ("brand", 5, "upsert"),
+        *[("product", i, "upsert") for i in range(10, 14)],
+    ]  # fmt: skip
+    record = progress.get("c", FULL_SYNC_JOB)
+    assert record is not None
+    assert (record["state"], record["pages"], record["seen"], record["changed"], record["deleted"]) == (
+        "done", 5, 8, 8, 1,
+    )  # fmt: skip
+    assert record["entities"]["category"] == {"pages": 2, "seen": 3, "changed": 3, "deleted": 1}
+    assert (report.seen, report.deleted) == (8, 1)
 
 
 def test_listing_hash_ignores_counters_and_the_modification_stamp() -> None:

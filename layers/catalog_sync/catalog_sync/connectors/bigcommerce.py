@@ -89,6 +89,14 @@ class BigCommerceClient:
                 return
             page += 1
 
+    def list_categories(self, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> Page:
+        params = {"page": page, "limit": min(limit, MAX_PAGE_SIZE)}
+        return _page(self.http.request("GET", "catalog/categories", params=params))
+
+    def list_brands(self, *, page: int = 1, limit: int = MAX_PAGE_SIZE) -> Page:
+        params = {"page": page, "limit": min(limit, MAX_PAGE_SIZE)}
+        return _page(self.http.request("GET", "catalog/brands", params=params))
+
     def get_category(self, category_id: int) -> dict[str, Any] | None:
         return self._get_or_none(f"catalog/categories/{category_id}")
 

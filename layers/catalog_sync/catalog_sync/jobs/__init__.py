@@ -18,6 +18,7 @@ from catalog_sync.jobs.full_sync import (
     Continuation,
     FullSyncReport,
     ProgressRecords,
+    Sweep,
     full_sync,
 )
 from catalog_sync.jobs.pull import PULL_CHECKPOINT, CursorSource, JobReport, pull_changes
@@ -41,6 +42,7 @@ __all__ = [
     "ProgressRecords",
     "Sender",
     "Snapshots",
+    "Sweep",
     "SweepState",
     "audit_pull",
     "cleanup_events",

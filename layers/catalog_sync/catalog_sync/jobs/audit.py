@@ -28,7 +28,7 @@ from catalog_sync.jobs.common import (
     sync_requests,
 )
 from catalog_sync.jobs.pull import JobReport
-from catalog_sync.models import Origin
+from catalog_sync.models import EntityType, Origin
 
 AUDIT_CHECKPOINT = "audit"
 AUDIT_NAMESPACE = "audit"
@@ -69,6 +69,7 @@ def sweep(
     on_page: Callable[[SweepState], None],
     known_ids: Callable[[], Iterable[int]] | None = None,
     max_pages: int = 100_000,
+    entity_type: EntityType = "product",
 ) -> bool:
     """Run the sweep from `state` until it finishes (True) or time runs short (False). At least one
     page is done per call, so every invocation makes progress."""
@@ -87,7 +88,7 @@ def sweep(
             digest = listing_hash(item)
             if snapshot.get(entity_id) != digest:
                 changed[entity_id] = digest
-        queue.send_many(sync_requests(connection, changed, origin))
+        queue.send_many(sync_requests(connection, changed, origin, entity_type=entity_type))
         snapshots.put_many(connection, namespace, changed)
         snapshot.update(changed)
         state.pages += 1
@@ -102,7 +103,7 @@ def sweep(
         return False
     gone = set(snapshot) | set(known_ids() if known_ids else ())
     vanished = sorted(i for i in gone if i not in seen)
-    queue.send_many(sync_requests(connection, vanished, origin, action="delete"))
+    queue.send_many(sync_requests(connection, vanished, origin, "delete", entity_type))
     snapshots.delete_many(connection, namespace, [i for i in vanished if i in snapshot])
     state.deleted += len(vanished)
     return True

@@ -7,11 +7,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from catalog_sync.models import Action, Origin, SyncRequest, canonical_hash
+from catalog_sync.models import Action, EntityType, Origin, SyncRequest, canonical_hash
 
 # Fields of a listed entity that change without its content changing (counters, the modification
 # stamp itself): left out of the listing hash so that only real edits count as changes.
-VOLATILE_FIELDS = frozenset({"date_modified", "updated_at", "date_last_imported", "view_count", "total_sold"})
+VOLATILE_FIELDS = frozenset(
+    {"date_modified", "updated_at", "date_last_imported", "view_count", "views", "total_sold"}
+)
 
 
 class Checkpoints(Protocol):
@@ -33,10 +35,14 @@ class Snapshots(Protocol):
 
 
 def sync_requests(
-    connection: str, ids: Iterable[int], origin: Origin, action: Action = "upsert"
+    connection: str,
+    ids: Iterable[int],
+    origin: Origin,
+    action: Action = "upsert",
+    entity_type: EntityType = "product",
 ) -> list[SyncRequest]:
     return [
-        SyncRequest(connection=connection, entity_type="product", entity_id=i, action=action, origin=origin)
+        SyncRequest(connection=connection, entity_type=entity_type, entity_id=i, action=action, origin=origin)
         for i in ids
     ]
 

@@ -1,28 +1,31 @@
 """Daily full sync (seeds 000, 002): the safety net for missed webhooks and missed deletes.
 
-A hash sweep (see `audit.sweep`) over the source's full listing with variants and images: entities
-whose listing hash differs from the full-sync snapshot are enqueued, unchanged ones cost nothing (no
-per-entity source fetch, no destination call), and entities the snapshot or the state table knows but
-the source no longer lists are enqueued as deletes (the engine soft-deletes them).
+Hash sweeps (see `audit.sweep`), one per entity type the source lists, dependencies first (BigCommerce:
+categories, brands, then products with variants and images): entities whose listing hash differs from
+the full-sync snapshot are enqueued, unchanged ones cost nothing (no per-entity source fetch, no
+destination call), and entities the snapshot or the state table knows but the source no longer lists
+are enqueued as deletes (the engine soft-deletes them).
 
-Resumable across invocations. The run's progress record (run id, step, next page, seen ids, counters,
-errors, timestamps) is saved after every page with optimistic concurrency on `step`: an invocation
-claims the run by bumping the step, and continues only while its claim holds. When time runs short
-the job returns `complete=False` and the handler asks its `Continuation` port for a fresh invocation
-carrying (run id, step). A duplicate or late continuation finds a different step and does nothing; a
-run whose worker died (no progress for `lease_s`) is taken over by the next trigger.
+Resumable across invocations. The run's progress record (run id, step, the sweep in progress with its
+next page and seen ids, totals and counters per entity type, errors, timestamps) is saved after every
+page with optimistic concurrency on `step`: an invocation claims the run by bumping the step, and
+continues only while its claim holds. When time runs short the job returns `complete=False` and the
+handler asks its `Continuation` port for a fresh invocation carrying (run id, step). A duplicate or
+late continuation finds a different step and does nothing; a run whose worker died (no progress for
+`lease_s`) is taken over by the next trigger.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from catalog_sync.jobs.audit import FetchPage, SweepState, sweep
 from catalog_sync.jobs.common import Sender, Snapshots
+from catalog_sync.models import EntityType
 
 FULL_SYNC_JOB = "full_sync"
 FULL_SYNC_NAMESPACE = "full"
@@ -61,15 +64,34 @@ class FullSyncReport:
         return self.outcome != "continue"
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """One entity type's part of a full sync: its listing, and the ids known from earlier syncs."""
+
+    entity_type: EntityType
+    fetch_page: FetchPage
+    known_ids: Callable[[], Iterable[int]]
+
+    @property
+    def namespace(self) -> str:  # products keep the original snapshot namespace
+        return (
+            FULL_SYNC_NAMESPACE
+            if self.entity_type == "product"
+            else f"{FULL_SYNC_NAMESPACE}:{self.entity_type}"
+        )
+
+
+COUNTERS = ("pages", "seen", "changed", "deleted")
+
+
 class _LostClaim(Exception):
     """Another invocation took the run over: stop without touching its progress."""
 
 
 def full_sync(
     connection: str,
-    fetch_page: FetchPage,
+    sweeps: Sequence[Sweep],
     snapshots: Snapshots,
-    known_ids: Callable[[], Iterable[int]],
     queue: Sender,
     progress: ProgressRecords,
     *,
@@ -97,41 +119,49 @@ def full_sync(
     if not progress.save(connection, FULL_SYNC_JOB, record, expected_step=expected):
         return FullSyncReport(connection, "skipped", run_id=record["run_id"], reason="claimed by another")
     claimed = int(record["step"])
-    state = SweepState.from_dict(record)
-    queued_before = state.changed + state.deleted
+    run = _Run(record)
+    queued_before = run.totals()["changed"] + run.totals()["deleted"]
 
     def save(data: dict[str, Any]) -> None:
         if not progress.save(connection, FULL_SYNC_JOB, data, expected_step=claimed):
             raise _LostClaim
 
-    def on_page(s: SweepState) -> None:
-        save({**record, **s.to_dict(), "updated_at": now.isoformat()})
+    def on_page(_: SweepState) -> None:
+        save({**run.to_record(), "updated_at": now.isoformat()})
 
+    error = None
     try:
-        finished = sweep(
-            connection,
-            fetch_page,
-            snapshots,
-            queue,
-            state,
-            namespace=FULL_SYNC_NAMESPACE,
-            origin="full_sync",
-            time_left_s=time_left_s,
-            min_time_s=min_time_s,
-            on_page=on_page,
-            known_ids=known_ids,
-        )
-        error = None
+        while run.phase < len(sweeps):
+            part = sweeps[run.phase]
+            if not sweep(
+                connection,
+                part.fetch_page,
+                snapshots,
+                queue,
+                run.state,
+                namespace=part.namespace,
+                origin="full_sync",
+                time_left_s=time_left_s,
+                min_time_s=min_time_s,
+                on_page=on_page,
+                known_ids=part.known_ids,
+                entity_type=part.entity_type,
+            ):
+                break
+            run.finish_phase(part.entity_type)
+            if run.phase < len(sweeps) and time_left_s() < min_time_s:
+                break  # the next entity type starts in a fresh invocation
     except _LostClaim:
         return FullSyncReport(connection, "skipped", run_id=record["run_id"], reason="claimed by another")
     except Exception as exc:  # recorded in the progress record; the run continues or gives up below
-        finished, error = False, f"{type(exc).__name__}: {exc}"[:500]
-    record.update(state.to_dict(), updated_at=now.isoformat())
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    finished = error is None and run.phase >= len(sweeps)
+    record = {**run.to_record(), "updated_at": now.isoformat()}
     if error is not None:
         record["errors"] = int(record.get("errors", 0)) + 1
         record["last_error"] = error
     if finished:
-        record.update(state="done", finished_at=now.isoformat(), seen_ranges=[])
+        record.update(state="done", finished_at=now.isoformat(), sweep={})
         outcome: Outcome = "done"
     elif int(record.get("errors", 0)) >= MAX_ERRORS:
         record.update(state="failed", finished_at=now.isoformat())
@@ -142,19 +172,50 @@ def full_sync(
         save(record)
     except _LostClaim:
         return FullSyncReport(connection, "skipped", run_id=record["run_id"], reason="claimed by another")
+    totals = run.totals()
     return FullSyncReport(
         connection,
         outcome,
         run_id=str(record["run_id"]),
         step=claimed,
-        enqueued=state.changed + state.deleted - queued_before,
-        pages=state.pages,
-        seen=state.seen,
-        changed=state.changed,
-        deleted=state.deleted,
+        enqueued=totals["changed"] + totals["deleted"] - queued_before,
+        pages=totals["pages"],
+        seen=totals["seen"],
+        changed=totals["changed"],
+        deleted=totals["deleted"],
         errors=int(record.get("errors", 0)),
         reason=error or "",
     )
+
+
+class _Run:
+    """A run's position (which entity type, the sweep in progress) and its counters, in and out of its
+    progress record. The record's top-level pages/seen/changed/deleted are totals over every type;
+    `entities` has them per finished type."""
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+        self.phase = int(record.get("phase", 0))
+        self.state = SweepState.from_dict(record.get("sweep") or {})
+        self.entities: dict[str, dict[str, int]] = dict(record.get("entities") or {})
+
+    def finish_phase(self, entity_type: str) -> None:
+        self.entities[entity_type] = {k: int(getattr(self.state, k)) for k in COUNTERS}
+        self.phase += 1
+        self.state = SweepState()
+
+    def totals(self) -> dict[str, int]:
+        done = [self.entities[name] for name in self.entities]
+        return {k: sum(e.get(k, 0) for e in done) + int(getattr(self.state, k)) for k in COUNTERS}
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            **self.record,
+            **self.totals(),
+            "phase": self.phase,
+            "sweep": self.state.to_dict(),
+            "entities": self.entities,
+        }
 
 
 def _claimable(
@@ -191,7 +252,10 @@ def _new_run(now: datetime) -> dict[str, Any]:
         "finished_at": None,
         "errors": 0,
         "last_error": None,
-        **SweepState().to_dict(),
+        "phase": 0,
+        "sweep": {},
+        "entities": {},
+        **dict.fromkeys(COUNTERS, 0),
     }
 
 

@@ -9,6 +9,8 @@ any source; cursor only where the source can filter).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Literal
 
 from catalog_sync.connections import BigCommerceEndpoint, Connection
@@ -16,7 +18,9 @@ from catalog_sync.connectors.bigcommerce import PRODUCT_INCLUDE, BigCommerceClie
 from catalog_sync.connectors.paging import Page
 from catalog_sync.errors import ConfigurationError
 from catalog_sync.jobs.audit import FetchPage
+from catalog_sync.jobs.full_sync import Sweep
 from catalog_sync.jobs.pull import CursorSource
+from catalog_sync.models import EntityType
 
 PullMode = Literal["cursor", "audit"]
 
@@ -57,6 +61,30 @@ def listing_pages(connection: Connection, page_size: int) -> FetchPage:
         return page
 
     return pixlpay_page
+
+
+def full_sync_sweeps(
+    connection: Connection, page_size: int, known_ids: Callable[[EntityType], Iterable[int]]
+) -> list[Sweep]:
+    """What a full sync sweeps, dependencies first: a BigCommerce source lists categories and brands
+    besides products; a Pixlpay source lists products only (its categories travel with them)."""
+    products = Sweep("product", listing_pages(connection, page_size), partial(known_ids, "product"))
+    source = connection.source
+    if not isinstance(source, BigCommerceEndpoint):
+        return [products]
+    client = BigCommerceClient.for_endpoint(source)
+
+    def categories(number: int) -> Page:
+        return client.list_categories(page=number, limit=page_size)
+
+    def brands(number: int) -> Page:
+        return client.list_brands(page=number, limit=page_size)
+
+    return [
+        Sweep("category", categories, partial(known_ids, "category")),
+        Sweep("brand", brands, partial(known_ids, "brand")),
+        products,
+    ]
 
 
 def _pixlpay_client(endpoint: Any) -> Any:
