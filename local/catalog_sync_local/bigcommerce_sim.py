@@ -24,14 +24,14 @@ from catalog_sync_local.bigcommerce_sim_catalog import Catalog
 from catalog_sync_local.bigcommerce_sim_fields import ApiError
 from catalog_sync_local.bigcommerce_sim_http import App, FailureInjector, RateLimiter, RequestRecord, Server
 from catalog_sync_local.bigcommerce_sim_routes import Routes
-from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, Dispatcher, Hooks
+from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, DeliveryLog, Dispatcher, Hooks
 
 __all__ = ["ApiError", "BigCommerceStore", "Delivery", "RequestRecord"]
 
 FULL = ("variants", "images")
 
 
-class BigCommerceStore:
+class BigCommerceStore(DeliveryLog):
     def __init__(
         self,
         store_hash: str,
@@ -110,18 +110,6 @@ class BigCommerceStore:
     def request_log(self) -> list[RequestRecord]:
         """(method, path relative to the v3 base, status) of every HTTP request, in order."""
         return self._app.request_log()
-
-    @property
-    def deliveries(self) -> list[Delivery]:
-        return self._dispatcher.deliveries
-
-    def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
-        """Block until every queued webhook delivery is done; False if `timeout` seconds pass first."""
-        return self._dispatcher.wait(timeout)
-
-    def pending_deliveries(self) -> int:
-        """Webhook deliveries queued or in flight (retries included)."""
-        return self._dispatcher.pending()
 
     def fail_next(self, method: str, path_regex: str, status: int = 500, times: int = 1) -> None:
         """Answer the next `times` requests matching `method` (or "*") and `path_regex` (searched in the

@@ -239,18 +239,11 @@ class Dispatcher:
             self._update(delivery, error="refused: the simulator only delivers to loopback destinations")
             return
         body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-        msg_id = f"msg_{delivery.payload['hash'][:24]}{next(self._seq)}"
+        msg_id = self._message_id(delivery)
         for attempt in range(1, self.max_attempts + 1):
             if self._stopping.is_set():
                 return
-            headers = {"Content-Type": "application/json", **delivery.headers}
-            if self.secret:
-                timestamp = int(time.time())  # receivers compare it with their wall clock
-                headers |= {
-                    "webhook-id": msg_id,
-                    "webhook-timestamp": str(timestamp),
-                    "webhook-signature": sign(self.secret, msg_id, timestamp, body),
-                }
+            headers = self._headers(delivery, body, msg_id)
             try:
                 resp = session.post(delivery.destination, data=body, headers=headers, timeout=self.timeout_s)
             except requests.RequestException as exc:
@@ -263,7 +256,42 @@ class Dispatcher:
             if attempt < self.max_attempts:
                 self._stopping.wait(self.backoff_s * 2 ** (attempt - 1))
 
+    def _message_id(self, delivery: Delivery) -> str:
+        """One id per delivery, kept across its retries (the receiver's dedup key)."""
+        return f"msg_{delivery.payload['hash'][:24]}{next(self._seq)}"
+
+    def _headers(self, delivery: Delivery, body: bytes, msg_id: str) -> dict[str, str]:
+        """An attempt's headers: Standard Webhooks signs each attempt with a fresh timestamp."""
+        headers = {"Content-Type": "application/json", **delivery.headers}
+        if self.secret:
+            timestamp = int(time.time())  # receivers compare it with their wall clock
+            headers |= {
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign(self.secret, msg_id, timestamp, body),
+            }
+        return headers
+
     def _update(self, delivery: Delivery, **changes: Any) -> None:
         with self._idle:
             for key, value in changes.items():
                 setattr(delivery, key, value)
+
+
+class DeliveryLog:
+    """What a simulated store with a `_dispatcher` tells tests and the demo about its webhook deliveries."""
+
+    _dispatcher: Dispatcher
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        """Every webhook delivery queued so far, in order."""
+        return self._dispatcher.deliveries
+
+    def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
+        """Block until every queued webhook delivery is done; False if `timeout` seconds pass first."""
+        return self._dispatcher.wait(timeout)
+
+    def pending_deliveries(self) -> int:
+        """Webhook deliveries queued or in flight (retries included)."""
+        return self._dispatcher.pending()

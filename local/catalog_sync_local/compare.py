@@ -1,10 +1,14 @@
-"""Is store B's catalog what store A's says it should be? Field by field, for the fields we sync."""
+"""Is the destination's catalog what the source's says it should be? Field by field, for the fields we
+sync: BigCommerce store B against store A, and Medusa against Pixlpay (seeds 000 and 002)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+from catalog_sync_local.medusa_sim import MedusaStore
+from catalog_sync_local.pixlpay_sim import PixlpayStore
 
 PRODUCT_FIELDS = (
     "name",
@@ -98,4 +102,82 @@ def catalog_differences(
             problems.append(f"{sku}: deleted at the source but still visible/available at the destination")
     for sku in sorted(set(present) - set(wanted) - set(deleted_skus)):
         problems.append(f"{sku}: in destination but not in source")
+    return problems
+
+
+# --- Pixlpay -> Medusa --------------------------------------------------------------------------------
+
+
+def pixlpay_expected(product: Mapping[str, Any], *, brand: str | None) -> dict[str, Any]:
+    """What Medusa should hold for a Pixlpay product (seed 000's mapping, seed 002's brand)."""
+    images = sorted(product.get("images") or [], key=lambda i: not i.get("is_primary", False))
+    category = product.get("category")
+    return {
+        "title": product["name"],
+        "description": product.get("description") or "",
+        "status": "published" if product.get("is_active", True) else "draft",
+        "price": float(product.get("price") or 0),
+        "thumbnail": images[0]["url"] if images else None,
+        "images": [i["url"] for i in images],
+        "categories": [category["name"]] if isinstance(category, Mapping) and category.get("name") else [],
+        "brand": brand or "",
+    }
+
+
+def medusa_view(medusa: MedusaStore, product: Mapping[str, Any]) -> dict[str, Any]:
+    """A Medusa product as comparable data: category ids replaced by names, the one variant's price."""
+    names = {c["id"]: c["name"] for c in medusa.categories()}
+    variants = product.get("variants") or []
+    prices = (variants[0].get("prices") or []) if variants else []
+    return {
+        "title": product.get("title"),
+        "description": product.get("description") or "",
+        "status": product.get("status"),
+        "price": float(prices[0]["amount"]) if prices else None,
+        "thumbnail": product.get("thumbnail"),
+        "images": [i["url"] for i in product.get("images") or []],
+        "categories": sorted(names.get(c["id"], f"?{c['id']}") for c in product.get("categories") or []),
+        "brand": (product.get("brand") or {}).get("name", ""),
+    }
+
+
+def medusa_differences(
+    source: PixlpayStore,
+    destination: MedusaStore,
+    *,
+    brand: str | None,
+    deleted_ids: frozenset[int] = frozenset(),
+) -> list[str]:
+    """Every way Medusa differs from Pixlpay: each Pixlpay product must be in Medusa by external_id
+    `pixlpay_<id>` (seed 000) with its title, description, status, price, images, category and the
+    connection's brand, a brand carrying an external_id (seed 002); each product in `deleted_ids` (deleted
+    at the source after it had synced) must be kept soft-deleted (draft, `metadata.pixlpay_deleted`);
+    no other Pixlpay product may be in Medusa."""
+    problems: list[str] = []
+    present = {p["external_id"]: p for p in destination.products() if p.get("external_id")}
+    wanted = {f"pixlpay_{p['id']}": p for p in source.products()}
+    for external_id, product in sorted(wanted.items()):
+        copied = present.get(external_id)
+        if copied is None:
+            problems.append(f"{external_id}: missing in Medusa")
+            continue
+        expected, actual = pixlpay_expected(product, brand=brand), medusa_view(destination, copied)
+        for field, value in expected.items():
+            if actual[field] != value:
+                problems.append(f"{external_id}.{field}: Pixlpay {value!r} != Medusa {actual[field]!r}")
+        linked = copied.get("brand") or {}
+        if brand and not linked.get("external_id"):
+            problems.append(f"{external_id}: brand {linked.get('name')!r} has no external_id (seed 002)")
+    for source_id in sorted(deleted_ids):
+        external_id = f"pixlpay_{source_id}"
+        tombstone = present.get(external_id)
+        if tombstone is None:
+            problems.append(f"{external_id}: deleted at the source, but no soft-deleted copy in Medusa")
+        elif tombstone.get("status") != "draft" or not (tombstone.get("metadata") or {}).get(
+            "pixlpay_deleted"
+        ):
+            problems.append(f"{external_id}: deleted at the source but still live in Medusa")
+    for external_id in sorted(set(present) - set(wanted) - {f"pixlpay_{i}" for i in deleted_ids}):
+        if external_id.startswith("pixlpay_"):
+            problems.append(f"{external_id}: in Medusa but not in Pixlpay")
     return problems

@@ -1,11 +1,14 @@
-"""`make demo`: store A changes, store B follows, through the real handlers on the local stack.
+"""`make demo`: store A changes, store B follows; Pixlpay changes, Medusa follows; through the real
+handlers on the local stack.
 
-Two simulated BigCommerce stores, the stack from template.yaml on embedded moto, A's webhooks registered
-to the local HTTP API, the queue polled into the consumer with the template's batch settings (batch size,
-batching window). The script edits store A like a merchant would in three steps (create, edit, delete),
-shows each delivery's way through the pipeline live with its end-to-end latency (from the merchant's
-change to the write in store B), then checks that B's catalog (products, categories, deletes) equals
-A's. Exit 0 only if it converged.
+Two simulated BigCommerce stores, a simulated Pixlpay store and Medusa application, the stack from
+template.yaml on embedded moto, the sources' webhooks registered to the local HTTP API, the queue polled
+into the consumer with the template's batch settings (batch size, batching window). The script edits store
+A like a merchant would in three steps (create, edit, delete), then the Pixlpay store likewise, shows each
+delivery's way through the pipeline live with its end-to-end latency (from the merchant's change to the
+write at the destination), then checks that B's catalog (products, categories, deletes) equals A's and
+that Medusa holds Pixlpay's products by external_id `pixlpay_<id>` with their brand and category (seeds
+000, 002). Exit 0 only if both converged.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from catalog_sync_local.compare import catalog_differences
+from catalog_sync_local.compare import catalog_differences, medusa_differences, medusa_view
+from catalog_sync_local.runtime import DrainReport
 from catalog_sync_local.sandbox import Sandbox
 
 CONNECTION = "store-a-to-b"
-MAX_SECONDS = 100.0  # the whole demo, well under two minutes; each step gets a third at most
+PIXLPAY_CONNECTION = "pixlpay-to-medusa"
+MAX_SECONDS = 100.0  # the whole demo, well under two minutes; the steps share it (see run_demo)
 DELETED_SKUS = frozenset({"BOWL-9"})
 DELETED_CATEGORIES = frozenset({"Seasonal"})
 # The handlers' own JSON logs and EMF metrics would drown the demo's table: keep warnings only.
@@ -101,6 +106,41 @@ def _steps(box: Sandbox) -> list[Step]:
     ]
 
 
+def _pixlpay_steps(box: Sandbox) -> tuple[list[Step], dict[str, int]]:
+    """What a merchant does in the Pixlpay dashboard; the product ids, by short name, for the final check."""
+    pixlpay = box.pixlpay_store(PIXLPAY_CONNECTION)
+    ids: dict[str, int] = {}
+
+    def create() -> None:
+        ids["vip"] = pixlpay.create_product(
+            "VIP Rank",
+            "9.99",
+            description="Access to VIP features",
+            sku="VIP-1",
+            category={"id": 1, "name": "Ranks", "slug": "ranks"},
+            images=["https://cdn.pixlpay.test/vip.png"],
+        )["id"]
+        ids["kit"] = pixlpay.create_product("Starter Kit", "4.99", description="Tools to begin", sku="KIT-1")[
+            "id"
+        ]
+        ids["crate"] = pixlpay.create_product(
+            "Winter Crate", "2.50", description="Seasonal loot", sku="CRATE-W"
+        )["id"]
+
+    def edit() -> None:
+        pixlpay.update_product(ids["vip"], name="VIP+ Rank", price="12.50")
+
+    def delete() -> None:
+        pixlpay.delete_product(ids["crate"])
+
+    steps = [
+        Step("create VIP Rank (category Ranks, an image), Starter Kit and Winter Crate", create),
+        Step("rename + reprice VIP Rank: VIP+ Rank at 12.50", edit),
+        Step("delete Winter Crate (Medusa keeps it as a draft: soft delete)", delete),
+    ]
+    return steps, ids
+
+
 def _color(label: str) -> dict[str, str]:
     return {"option_display_name": "Color", "label": label}
 
@@ -121,12 +161,18 @@ def change_to_sync_ms(event: dict[str, Any], steps: list[Step]) -> int | None:
     return int(event["processed_at"]) - steps[step - 1].started_ms
 
 
-def _events_table(box: Sandbox, steps: list[Step]) -> Table:
-    table = Table(title="webhook deliveries → EventsTable → sync into store B (latest 25)", expand=False)
+def _connection_events(box: Sandbox, connection: str) -> list[dict[str, Any]]:
+    return [e for e in box.events() if e["pk"] == connection]
+
+
+def _events_table(box: Sandbox, steps: list[Step], connection: str, destination: str) -> Table:
+    title = f"webhook deliveries → EventsTable → sync into {destination} (latest 25)"
+    table = Table(title=title, expand=False)
     for column in ("step", "delivery", "scope", "entity", "status", "outcome", "webhook→sync ms"):
         table.add_column(column)
     table.add_column("change→sync ms", justify="right")
-    for e in sorted(box.events(), key=lambda e: e.get("received_at", 0))[-25:]:  # newest last
+    events = _connection_events(box, connection)
+    for e in sorted(events, key=lambda e: e.get("received_at", 0))[-25:]:  # newest last
         in_pipeline = e["processed_at"] - e["received_at"] if "processed_at" in e else None
         end_to_end = change_to_sync_ms(e, steps)
         table.add_row(
@@ -142,13 +188,27 @@ def _events_table(box: Sandbox, steps: list[Step]) -> Table:
     return table
 
 
-def _watch(box: Sandbox, console: Console, steps: list[Step], seconds: float) -> None:
-    """Show the events table live until the pipeline is quiet (bounded by `seconds`)."""
-    with Live(_events_table(box, steps), console=console, refresh_per_second=4) as live:
+@dataclass
+class Part:
+    """One connection's share of the demo: its steps, shown against its own events."""
+
+    connection: str
+    source: str  # as the merchant knows it: "store A", "Pixlpay"
+    destination: str
+    steps: list[Step]
+
+
+def _watch(box: Sandbox, console: Console, part: Part, seconds: float) -> None:
+    """Show the part's events table live until the pipeline is quiet (bounded by `seconds`)."""
+
+    def table() -> Table:
+        return _events_table(box, part.steps, part.connection, part.destination)
+
+    with Live(table(), console=console, refresh_per_second=4) as live:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             time.sleep(0.5)
-            live.update(_events_table(box, steps))
+            live.update(table())
             statuses = Counter(e["status"] for e in box.events())
             quiet = box.queue_depth("SyncQueue") == 0 and not box.deliveries_pending()
             if quiet and statuses.get("received", 0) == 0:
@@ -157,65 +217,128 @@ def _watch(box: Sandbox, console: Console, steps: list[Step], seconds: float) ->
 
 
 def run_demo(console: Console | None = None) -> int:
-    """The demo; 0 if store B converged to store A, 1 if not."""
+    """The demo; 0 if store B converged to store A and Medusa to Pixlpay, 1 if not."""
     console = console or Console(width=max(120, Console().width))
     started = time.monotonic()
     with Sandbox(register_webhooks=True, env_overrides=QUIET) as box:
         console.print(f"[bold]local stack up[/] from template.yaml; HTTP API at {box.api.url}")
         for name, store in box.stores.items():
             console.print(f"  store {name}: {store.v3_base}")
+        pixlpay, medusa = box.pixlpay_store(PIXLPAY_CONNECTION), box.medusa_store(PIXLPAY_CONNECTION)
+        console.print(f"  Pixlpay store: {pixlpay.base_url}   Medusa: {medusa.api_url}/admin")
         [source] = box.stack.functions["SyncConsumerFunction"].sqs_sources
         console.print(
             f"  SyncQueue → SyncConsumerFunction: batches of up to {source.batch_size}, "
             f"batching window {source.batching_window_s} s (from template.yaml)"
         )
-        steps = _steps(box)
+        pixlpay_steps, pixlpay_ids = _pixlpay_steps(box)
+        parts = [
+            Part(CONNECTION, "store A", "store B", _steps(box)),
+            Part(PIXLPAY_CONNECTION, "Pixlpay", "Medusa", pixlpay_steps),
+        ]
+        per_step = MAX_SECONDS / (sum(len(p.steps) for p in parts) + 1)
         with box.runtime.pollers() as pollers:  # the SQS event source mapping, with the template's settings
-            for number, step in enumerate(steps, start=1):
-                console.print(f"[cyan]store A, step {number}:[/] {step.description}")
-                step.started_ms = int(time.time() * 1000)
-                step.action()
-                _watch(box, console, steps, MAX_SECONDS / (len(steps) + 1))
+            for part in parts:
+                console.rule(f"[bold]{part.connection}[/]: {part.source} → {part.destination}")
+                for number, step in enumerate(part.steps, start=1):
+                    console.print(f"[cyan]{part.source}, step {number}:[/] {step.description}")
+                    step.started_ms = int(time.time() * 1000)
+                    step.action()
+                    _watch(box, console, part, per_step)
         box.settle(max_rounds=5, max_seconds=10)  # anything left after the pollers stopped
 
-        events = box.events()
+        sent = {
+            CONNECTION: len(box.source_store(CONNECTION).deliveries),
+            PIXLPAY_CONNECTION: len(pixlpay.deliveries),
+        }
+        console.print(_summary(box, parts, sent, pollers.report, time.monotonic() - started))
+        console.print(_medusa_table(box))
+        for brand in box.medusa_store(PIXLPAY_CONNECTION).brands():
+            console.print(f"  Medusa brand {brand['name']!r}: external_id {brand['external_id']} (seed 002)")
+        problems = {
+            CONNECTION: catalog_differences(
+                box.source_store(CONNECTION),
+                box.destination_store(CONNECTION),
+                deleted_skus=DELETED_SKUS,
+                check_categories=True,
+                deleted_categories=DELETED_CATEGORIES,
+            ),
+            PIXLPAY_CONNECTION: medusa_differences(
+                pixlpay,
+                medusa,
+                brand=box.connection(PIXLPAY_CONNECTION)["source"].get("brand"),
+                deleted_ids=frozenset({pixlpay_ids["crate"]}),
+            ),
+        }
+    verdicts = {
+        CONNECTION: ("store B", "store A", "products, variants, images, brands, categories; deletes hidden"),
+        PIXLPAY_CONNECTION: (
+            "Medusa",
+            "Pixlpay",
+            "products by external_id pixlpay_<id>, brand and category linked; deleted = draft",
+        ),
+    }
+    for name, (to_system, from_system, what) in verdicts.items():
+        if problems[name]:
+            console.print(f"[bold red]NOT converged:[/] {to_system} differs from {from_system}:")
+            for problem in problems[name]:
+                console.print(f"  - {problem}")
+        else:
+            console.print(f"[bold green]converged:[/] {to_system} equals {from_system}: {what}")
+    return 1 if any(problems.values()) else 0
+
+
+def _summary(
+    box: Sandbox, parts: list[Part], sent: dict[str, int], report: DrainReport, seconds: float
+) -> Table:
+    """Per connection: deliveries, stored events, dedup, outcomes, latencies; then the shared figures."""
+    summary = Table(title="summary")
+    summary.add_column("figure")
+    for part in parts:
+        summary.add_column(part.connection, justify="right")
+    rows: dict[str, list[object]] = {}
+    for part in parts:
+        events = _connection_events(box, part.connection)
         statuses = Counter(e["status"] for e in events)
-        latencies = [ms for ms in (change_to_sync_ms(e, steps) for e in events) if ms is not None]
-        sent = box.source_store(CONNECTION).deliveries
-        summary = Table(title="summary")
-        summary.add_column("figure")
-        summary.add_column("value", justify="right")
+        latencies = [ms for ms in (change_to_sync_ms(e, part.steps) for e in events) if ms is not None]
         for label, value in (
-            ("webhook deliveries sent by store A", len(sent)),
+            ("webhook deliveries sent by the source", sent[part.connection]),
             ("events stored", len(events)),
-            ("deduplicated (redeliveries not stored twice)", len(sent) - len(events)),
+            ("deduplicated (redeliveries not stored twice)", sent[part.connection] - len(events)),
             ("synced (processed)", statuses.get("processed", 0)),
             ("failed", statuses.get("failed", 0)),
-            ("in the DLQ", box.queue_depth("SyncDeadLetterQueue")),
-            ("consumer batches (sizes)", f"{pollers.report.batches} {pollers.report.batch_sizes}"),
             ("change → sync, median ms", _median(latencies)),
             ("change → sync, slowest ms", max(latencies, default=0)),
-            ("seconds", round(time.monotonic() - started, 1)),
         ):
-            summary.add_row(label, str(value))
-        console.print(summary)
-        problems = catalog_differences(
-            box.source_store(CONNECTION),
-            box.destination_store(CONNECTION),
-            deleted_skus=DELETED_SKUS,
-            check_categories=True,
-            deleted_categories=DELETED_CATEGORIES,
+            rows.setdefault(label, []).append(value)
+    for label, values in rows.items():
+        summary.add_row(label, *(str(v) for v in values))
+    blank = [""] * (len(parts) - 1)
+    summary.add_row("in the DLQ (both)", str(box.queue_depth("SyncDeadLetterQueue")), *blank)
+    summary.add_row("consumer batches (sizes)", f"{report.batches} {report.batch_sizes}", *blank)
+    summary.add_row("seconds", str(round(seconds, 1)), *blank)
+    return summary
+
+
+def _medusa_table(box: Sandbox) -> Table:
+    """What Medusa holds now, as its Admin API would list it."""
+    medusa = box.medusa_store(PIXLPAY_CONNECTION)
+    table = Table(title="Medusa products (external_id = pixlpay_<Pixlpay id>)")
+    for column in ("external_id", "title", "price", "status", "brand", "categories", "soft-deleted"):
+        table.add_column(column)
+    for product in sorted(medusa.products(), key=lambda p: str(p.get("external_id"))):
+        view = medusa_view(medusa, product)
+        brand = product.get("brand") or {}  # the Brand Module's link (additional_data.brand_id)
+        table.add_row(
+            str(product.get("external_id")),
+            str(view["title"]),
+            f"{view['price']:.2f}" if view["price"] is not None else "-",
+            str(view["status"]),
+            str(brand.get("name", "-")),
+            ", ".join(view["categories"]) or "-",
+            "yes" if (product.get("metadata") or {}).get("pixlpay_deleted") else "",
         )
-    if problems:
-        console.print("[bold red]NOT converged:[/] store B differs from store A:")
-        for problem in problems:
-            console.print(f"  - {problem}")
-        return 1
-    console.print(
-        "[bold green]converged:[/] store B equals store A: products, variants, images, brands, "
-        "categories; deletes hidden"
-    )
-    return 0
+    return table
 
 
 def _median(values: list[int]) -> int:

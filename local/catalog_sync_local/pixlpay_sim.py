@@ -11,17 +11,32 @@ message: "Product not found"}`. Rate limit: `quota` requests per `window_s` per 
 `X-RateLimit-Limit` / `X-RateLimit-Remaining` on every answer, 429 with `Retry-After` beyond. Prices are
 decimal strings, times ISO-8601 UTC to the second. `PUT /products/{id}` (the write-back of seed 000)
 updates `name, description, price, is_active`. `JsonServer` is shared with the Medusa simulator.
+
+Webhooks (docs.pixlpay.net/developers/api/webhooks and /developers/webhooks/events): `GET/POST /webhooks`,
+`GET/PUT/DELETE /webhooks/{id}` with `{url, events[], is_active}`; creating one answers its signing `secret`
+(shown only then). Product changes (`product.created|updated|deleted`, from the dashboard methods below or
+the write-back PUT) are delivered to every active webhook subscribed to the event, as
+`{id: "wh_del_...", event_type, created_at, data{product_id}}` POSTed with `X-Pixlpay-Signature` (hex
+HMAC-SHA256 of the raw body, keyed by the webhook's secret), `X-Pixlpay-Event` and `X-Pixlpay-Delivery-Id`.
+Where the real service generates each webhook's secret, the simulator uses `webhook_secret` when given (so a
+local connection's committed test secret verifies its deliveries). Pixlpay requires HTTPS webhook URLs; the
+simulator also takes `http://` and delivers only to loopback, from one background thread, retrying a failed
+delivery a few times with a short backoff (live: 1, 5 and 30 minutes).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import itertools
 import json
 import math
 import re
+import secrets
 import threading
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -31,8 +46,31 @@ from typing import Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from catalog_sync_local.bigcommerce_sim_http import FailureInjector
+from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, DeliveryLog, Dispatcher
 
 PREFIX = "/api/external/v1"
+PRODUCT_EVENTS = ("product.created", "product.updated", "product.deleted")
+# Every event a webhook may subscribe to (docs.pixlpay.net/developers/webhooks/events); only the product
+# events are ever sent by this simulator.
+WEBHOOK_EVENTS = frozenset(
+    {
+        "order.received",
+        "order.refunded",
+        "payment.failed",
+        "subscription.created",
+        "subscription.renewed",
+        "subscription.cancelled",
+        "subscription.payment_failed",
+        "customer.created",
+        "delivery.completed",
+        "delivery.failed",
+        "ticket.created",
+        "ticket.reply",
+        "dispute.created",
+        "dispute.resolved",
+        *PRODUCT_EVENTS,
+    }
+)
 Reply = tuple[int, Any, dict[str, str]]
 Handler = Callable[[str, str, dict[str, str], Any, Mapping[str, str]], Reply]
 
@@ -188,7 +226,7 @@ class JsonStore(ABC):
         self._failures.add(method, path_regex, status, times)
 
 
-class PixlpayStore(JsonStore):
+class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the event type
     server_name = "pixlpay-sim"
 
     def __init__(
@@ -198,17 +236,34 @@ class PixlpayStore(JsonStore):
         quota: int = 60,
         window_s: float = 60.0,
         clock: Callable[[], float] = time.time,
+        webhook_secret: str | None = None,
+        delivery_attempts: int = 3,
+        delivery_backoff_s: float = 0.05,
     ) -> None:
         super().__init__()
         self.token = token
         self.clock = clock
+        self.webhook_secret = webhook_secret
         self._products: dict[int, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self._limiter = FixedWindow(quota, window_s, clock)
+        self._webhooks: dict[int, dict[str, Any]] = {}
+        self._webhook_ids = itertools.count(1)
+        self._dispatcher = PixlpayDispatcher(max_attempts=delivery_attempts, backoff_s=delivery_backoff_s)
 
     @property
     def base_url(self) -> str:
         return self.api_url + PREFIX
+
+    def start(self) -> Self:
+        super().start()
+        self._dispatcher.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and delivering (each within about two seconds)."""
+        super().stop()
+        self._dispatcher.stop()
 
     # --- the merchant's dashboard -------------------------------------------------------------------
 
@@ -234,18 +289,23 @@ class PixlpayStore(JsonStore):
             }
             product.update(_normalised(fields))
             self._products[pid] = product
-            return copy.deepcopy(product)
+            created = copy.deepcopy(product)
+        self._emit("product.created", pid)
+        return created
 
     def update_product(self, product_id: int, **changes: Any) -> dict[str, Any]:
         with self._lock:
             product = self._products[product_id]
             product.update(_normalised(changes))
             product["updated_at"] = self._now()
-            return copy.deepcopy(product)
+            updated = copy.deepcopy(product)
+        self._emit("product.updated", product_id)
+        return updated
 
     def delete_product(self, product_id: int) -> None:
         with self._lock:
             del self._products[product_id]
+        self._emit("product.deleted", product_id)
 
     def get_product(self, product_id: int) -> dict[str, Any] | None:
         with self._lock:
@@ -258,6 +318,59 @@ class PixlpayStore(JsonStore):
 
     def _now(self) -> str:
         return datetime.fromtimestamp(int(self.clock()), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    # --- webhooks (the dashboard's Settings > Webhooks, and the /webhooks API) ----------------------
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        """The registered webhooks, as `GET /webhooks` lists them (without their secrets)."""
+        with self._lock:
+            return [_public(h) for _, h in sorted(self._webhooks.items())]
+
+    def create_webhook(self, url: str, events: list[str], *, is_active: bool = True) -> dict[str, Any]:
+        """Register a webhook; the answer (only this one) carries its signing `secret`."""
+        _check_webhook({"url": url, "events": events, "is_active": is_active}, required=True)
+        with self._lock:
+            hook: dict[str, Any] = {
+                "id": next(self._webhook_ids),
+                "url": url,
+                "events": list(dict.fromkeys(events)),
+                "is_active": is_active,
+                "secret": self.webhook_secret or f"whsec_{secrets.token_hex(16)}",
+                "created_at": self._now(),
+            }
+            self._webhooks[hook["id"]] = hook
+            return copy.deepcopy(hook)
+
+    def update_webhook(self, webhook_id: int, **changes: Any) -> dict[str, Any]:
+        _check_webhook(changes, required=False)
+        with self._lock:
+            hook = self._webhooks[webhook_id]
+            for key in ("url", "events", "is_active"):
+                if key in changes:
+                    hook[key] = copy.deepcopy(changes[key])
+            return _public(hook)
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        with self._lock:
+            del self._webhooks[webhook_id]
+
+    def _emit(self, event_type: str, product_id: int) -> None:
+        """Queue one delivery of a product event to every active webhook subscribed to it."""
+        created_at = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with self._lock:
+            hooks = [
+                copy.deepcopy(h)
+                for _, h in sorted(self._webhooks.items())
+                if h["is_active"] and event_type in h["events"]
+            ]
+        for hook in hooks:
+            payload = {
+                "id": f"wh_del_{uuid.uuid4().hex[:24]}",
+                "event_type": event_type,
+                "created_at": created_at,
+                "data": {"product_id": product_id},
+            }
+            self._dispatcher.enqueue(hook, payload)
 
     # --- HTTP ---------------------------------------------------------------------------------------
 
@@ -290,6 +403,8 @@ class PixlpayStore(JsonStore):
     def _route(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         if path.rstrip("/") == "/products" and method == "GET":
             return self._list(query)
+        if path.rstrip("/") == "/webhooks" or path.startswith("/webhooks/"):
+            return self._webhooks_route(method, path.rstrip("/"), body)
         match = re.fullmatch(r"/products/(\d+)/?", path)
         if match is None:
             return 404, {"success": False, "error": "Not Found", "message": "Route not found"}
@@ -315,6 +430,43 @@ class PixlpayStore(JsonStore):
             return 200, {"success": True, "data": self.update_product(product["id"], **body)}
         return 405, {"success": False, "error": "Method Not Allowed", "message": method}
 
+    def _webhooks_route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        try:
+            if path == "/webhooks":
+                if method == "GET":
+                    return 200, {"success": True, "data": self.webhooks()}
+                if method == "POST":
+                    fields = _object(body)
+                    _check_webhook(fields, required=True)
+                    created = self.create_webhook(
+                        str(fields["url"]), list(fields["events"]), is_active=fields.get("is_active", True)
+                    )
+                    return 201, {"success": True, "data": created, "message": "Webhook created successfully"}
+                return 405, {"success": False, "error": "Method Not Allowed", "message": method}
+            match = re.fullmatch(r"/webhooks/(\d+)", path)
+            with self._lock:
+                found = match is not None and int(match.group(1)) in self._webhooks
+            if match is None or not found:
+                return 404, {"success": False, "error": "Not Found", "message": "Webhook not found"}
+            webhook_id = int(match.group(1))
+            if method == "GET":
+                with self._lock:
+                    return 200, {"success": True, "data": _public(self._webhooks[webhook_id])}
+            if method == "PUT":
+                updated = self.update_webhook(webhook_id, **_object(body))
+                return 200, {"success": True, "data": updated, "message": "Webhook updated successfully"}
+            if method == "DELETE":
+                self.delete_webhook(webhook_id)
+                return 200, {"success": True, "message": "Webhook deleted successfully"}
+            return 405, {"success": False, "error": "Method Not Allowed", "message": method}
+        except _Invalid as exc:
+            return 422, {
+                "success": False,
+                "error": "Validation Error",
+                "message": "The given data was invalid.",
+                "errors": exc.errors,
+            }
+
     def _list(self, query: dict[str, str]) -> tuple[int, Any]:
         try:
             page = max(1, int(query.get("page", "1")))
@@ -337,6 +489,86 @@ class PixlpayStore(JsonStore):
             "total": len(items),
         }
         return 200, {"success": True, "data": chunk, "meta": meta}
+
+
+class PixlpayDispatcher(Dispatcher):
+    """The BigCommerce simulator's delivery thread (queue, bounded waits and retries, loopback only), with
+    Pixlpay's payload and headers: the body is signed once at enqueue time, so a retry resends the same
+    bytes with the same signature and `id` (the receiver's dedup key)."""
+
+    def __init__(self, *, max_attempts: int = 3, backoff_s: float = 0.05, timeout_s: float = 5.0) -> None:
+        super().__init__(secret=None, max_attempts=max_attempts, backoff_s=backoff_s, timeout_s=timeout_s)
+
+    def enqueue(self, hook: Mapping[str, Any], payload: dict[str, Any]) -> None:
+        body = webhook_body(payload)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Pixlpay-Webhooks/1.0",
+            "X-Pixlpay-Event": payload["event_type"],
+            "X-Pixlpay-Delivery-Id": payload["id"],
+            "X-Pixlpay-Signature": signature(hook["secret"], body),
+        }
+        delivery = Delivery(hook["id"], payload["event_type"], hook["url"], payload, headers)
+        with self._idle:
+            self._records.append(delivery)
+            self._pending += 1
+        self._queue.put(delivery)
+
+    def _message_id(self, delivery: Delivery) -> str:
+        return str(delivery.payload["id"])
+
+    def _headers(self, delivery: Delivery, body: bytes, msg_id: str) -> dict[str, str]:
+        return dict(delivery.headers)  # signed once at enqueue time: a retry resends the same bytes
+
+
+def webhook_body(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def signature(secret: str, body: bytes) -> str:
+    """`X-Pixlpay-Signature`: hex HMAC-SHA256 of the raw body, keyed by the secret's UTF-8 bytes."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class _Invalid(Exception):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("invalid")
+        self.errors = errors
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise _Invalid({"body": ["The body must be an object."]})
+    return body
+
+
+def _check_webhook(fields: Mapping[str, Any], *, required: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    unknown = set(fields) - {"url", "events", "is_active"}
+    if unknown:
+        errors["body"] = [f"Unknown fields: {sorted(unknown)}."]
+    if required or "url" in fields:
+        url = fields.get("url")
+        if (
+            not isinstance(url, str)
+            or urlsplit(url).scheme not in ("http", "https")
+            or not urlsplit(url).netloc
+        ):
+            errors["url"] = ["The url must be a valid URL."]
+    if required or "events" in fields:
+        events = fields.get("events")
+        if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
+            errors["events"] = ["The events must be a non-empty array."]
+        elif set(events) - WEBHOOK_EVENTS:
+            errors["events"] = [f"Unknown events: {sorted(set(events) - WEBHOOK_EVENTS)}."]
+    if "is_active" in fields and not isinstance(fields["is_active"], bool):
+        errors["is_active"] = ["The is_active field must be true or false."]
+    if errors:
+        raise _Invalid(errors)
+
+
+def _public(hook: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(v) for k, v in hook.items() if k != "secret"}
 
 
 def _money(value: str | float) -> str:

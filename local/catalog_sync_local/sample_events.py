@@ -1,9 +1,12 @@
 """Events in the exact shapes `sam local invoke` feeds the functions, signed with the local secrets.
 
 `write_samples()` regenerates the committed `events/` folder; `webhook_event()` backs
-`catalog-sync local generate-event`. A signed webhook is valid for 5 minutes (Standard Webhooks
-tolerance), so committed samples verify at their own timestamp and are refused later as replays:
-generate a fresh one to invoke the receiver for real.
+`catalog-sync local generate-event`, shaping the notification as the connection's source sends it:
+a BigCommerce notification signed with Standard Webhooks, or a Pixlpay event (`{id, event_type,
+created_at, data{product_id}}`) signed with `X-Pixlpay-Signature`. A Standard Webhooks signature is valid
+for 5 minutes, so committed BigCommerce samples verify at their own timestamp and are refused later as
+replays: generate a fresh one to invoke the receiver for real. Pixlpay signs no timestamp: its samples
+are refused once their `created_at` is older than the receiver's replay window (the event retention).
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from catalog_sync.models import SyncRequest
-from catalog_sync.signatures import sign_standard_webhooks
+from catalog_sync.signatures import sign_pixlpay, sign_standard_webhooks
 from catalog_sync_local.runtime import http_api_event, scheduled_event, sqs_event
 from catalog_sync_local.stack import HttpRoute
 
@@ -27,9 +31,24 @@ REGION = "us-east-1"
 SAMPLE_QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:catalog-sync-SyncQueue"
 
 
-def local_signing_secret(connection: str, path: Path = REPO / "config" / "connections.local.yaml") -> str:
+LOCAL_CONNECTIONS = REPO / "config" / "connections.local.yaml"
+PIXLPAY_CONNECTION = "pixlpay-to-medusa"
+PIXLPAY_PRODUCT_EVENTS = ("product.created", "product.updated", "product.deleted")
+
+
+def local_signing_secret(connection: str, path: Path = LOCAL_CONNECTIONS) -> str:
     doc = yaml.safe_load(path.read_text())
     return str(doc["connections"][connection]["signing"]["secrets"][0])
+
+
+def source_kind(connection: str, path: Path = LOCAL_CONNECTIONS) -> str:
+    """The kind of a local connection's source ("bigcommerce" when the document names none)."""
+    doc = yaml.safe_load(path.read_text())
+    return str(doc["connections"][connection]["source"].get("kind", "bigcommerce"))
+
+
+def default_scope(kind: str) -> str:
+    return "product.updated" if kind == "pixlpay" else "store/product/updated"
 
 
 def bigcommerce_notification(
@@ -50,6 +69,18 @@ def bigcommerce_notification(
     }
 
 
+def pixlpay_notification(
+    event_type: str, product_id: int, *, created_at: float, delivery_id: str | None = None
+) -> dict[str, Any]:
+    """A product event shaped like Pixlpay's documented payloads (docs.pixlpay.net webhooks/events)."""
+    return {
+        "id": delivery_id or f"wh_del_{uuid.uuid4().hex[:24]}",
+        "event_type": event_type,
+        "created_at": datetime.fromtimestamp(created_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "data": {"product_id": product_id},
+    }
+
+
 def webhook_event(
     connection: str,
     scope: str,
@@ -61,17 +92,31 @@ def webhook_event(
     product_id: int | None = None,
     base64_body: bool = False,
 ) -> dict[str, Any]:
-    """An HTTP API v2 event for POST /webhooks/{connection} with a Standard Webhooks signature."""
+    """An HTTP API v2 event for POST /webhooks/{connection}, as the connection's source sends it: a
+    BigCommerce notification with a Standard Webhooks signature, or a Pixlpay event (`scope` is then its
+    event type, e.g. product.updated) with `X-Pixlpay-Signature`."""
     ts = int(time.time()) if timestamp is None else timestamp
-    body = json.dumps(
-        bigcommerce_notification(scope, entity_id, created_at=ts, product_id=product_id)
-    ).encode()
-    msg_id = delivery_id or f"msg_{uuid.uuid4().hex}"
-    headers = {
-        "content-type": "application/json",
-        "user-agent": "BigCommerce-Webhooks",
-        **sign_standard_webhooks(secret or local_signing_secret(connection), msg_id, ts, body),
-    }
+    key = secret or local_signing_secret(connection)
+    if source_kind(connection) == "pixlpay":
+        notification = pixlpay_notification(scope, entity_id, created_at=ts, delivery_id=delivery_id)
+        body = json.dumps(notification).encode()
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "Pixlpay-Webhooks/1.0",
+            "x-pixlpay-event": scope,
+            "x-pixlpay-delivery-id": notification["id"],
+            **sign_pixlpay(key, body),
+        }
+    else:
+        body = json.dumps(
+            bigcommerce_notification(scope, entity_id, created_at=ts, product_id=product_id)
+        ).encode()
+        msg_id = delivery_id or f"msg_{uuid.uuid4().hex}"
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "BigCommerce-Webhooks",
+            **sign_standard_webhooks(key, msg_id, ts, body),
+        }
     event = http_api_event(
         "POST", f"/webhooks/{connection}", WEBHOOK_ROUTE, {"connection": connection}, headers, body
     )
@@ -105,6 +150,8 @@ def sync_batch_event(requests: list[SyncRequest]) -> dict[str, Any]:
 
 # The simulator numbers products from 101 like a fresh store: the samples name its first two products.
 FIRST_PRODUCT, SECOND_PRODUCT = 101, 102
+# The Pixlpay simulator numbers products from 1.
+FIRST_PIXLPAY_PRODUCT, SECOND_PIXLPAY_PRODUCT = 1, 2
 
 
 def write_samples(folder: Path = REPO / "events") -> list[Path]:
@@ -142,6 +189,29 @@ def write_samples(folder: Path = REPO / "events") -> list[Path]:
                 ),
                 SyncRequest(
                     connection=connection, entity_type="product", entity_id=SECOND_PRODUCT, origin="pull"
+                ),
+            ]
+        ),
+        "webhook_receiver/pixlpay_product_updated.json": webhook_event(
+            PIXLPAY_CONNECTION,
+            "product.updated",
+            FIRST_PIXLPAY_PRODUCT,
+            timestamp=ts,
+            delivery_id="wh_del_sample_product_updated",
+        ),
+        "sync_consumer/pixlpay_product_batch.json": sync_batch_event(
+            [
+                SyncRequest(
+                    connection=PIXLPAY_CONNECTION,
+                    entity_type="product",
+                    entity_id=FIRST_PIXLPAY_PRODUCT,
+                    delivery_id=None,
+                ),
+                SyncRequest(
+                    connection=PIXLPAY_CONNECTION,
+                    entity_type="product",
+                    entity_id=SECOND_PIXLPAY_PRODUCT,
+                    origin="pull",
                 ),
             ]
         ),

@@ -2,22 +2,30 @@
 
 Used by the tests, `make demo` and `catalog-sync local start`, so all three run the same handlers the
 same way. Everything binds to 127.0.0.1 and stops when the context exits.
+
+Each endpoint of config/connections.local.yaml gets a simulator of its kind: a BigCommerce store per
+`store_hash` (`stores`), a Pixlpay store (`pixlpay_stores`) and a Medusa application (`medusa_stores`),
+the last two keyed by the `api_url` the document gives. The published connections document points every
+endpoint's `api_url` at its simulator; sources deliver their signed webhooks to the local HTTP API.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import yaml
 
 from catalog_sync_local.api_server import LocalApiServer
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+from catalog_sync_local.medusa_sim import MedusaStore
+from catalog_sync_local.pixlpay_sim import WEBHOOK_EVENTS, PixlpayStore
 from catalog_sync_local.runtime import DrainReport, LocalRuntime, reset_containers
 from catalog_sync_local.stack import LocalStack, deploy_local_stack
 
@@ -33,6 +41,19 @@ FAKE_AWS_ENV = {
 }
 # Local retries come back at once (the template's default backoff base is 30 s).
 LOCAL_PARAMETERS = {"RetryBackoffBaseSeconds": "0"}
+# The scopes a connection syncs when its document names none (catalog_sync.connections.DEFAULT_SCOPES).
+PIXLPAY_DEFAULT_SCOPES = ("product.*",)
+
+
+class WebhookSource(Protocol):
+    """A source simulator that delivers webhooks (BigCommerce and Pixlpay stores)."""
+
+    def wait_for_deliveries(self, timeout: float = 5.0) -> bool: ...
+
+    def pending_deliveries(self) -> int: ...
+
+
+Simulator = BigCommerceStore | PixlpayStore | MedusaStore
 
 
 class Sandbox:
@@ -44,6 +65,8 @@ class Sandbox:
         parameter_overrides: Mapping[str, str] | None = None,
         store_quota: int = 150,
         store_window_ms: int = 30_000,
+        pixlpay_quota: int = 60,
+        pixlpay_window_s: float = 60.0,
         register_webhooks: bool = True,
         api_port: int = 0,
         env_overrides: Mapping[str, Mapping[str, str]] | None = None,
@@ -53,10 +76,15 @@ class Sandbox:
         self.parameter_overrides = {**LOCAL_PARAMETERS, **(parameter_overrides or {})}
         self.store_quota = store_quota
         self.store_window_ms = store_window_ms
+        self.pixlpay_quota = pixlpay_quota
+        self.pixlpay_window_s = pixlpay_window_s
         self.register_webhooks = register_webhooks
         self.api_port = api_port
         self.env_overrides = env_overrides
-        self.stores: dict[str, BigCommerceStore] = {}
+        self.stores: dict[str, BigCommerceStore] = {}  # BigCommerce stores by store_hash
+        self.pixlpay_stores: dict[str, PixlpayStore] = {}  # by the api_url the document gives
+        self.medusa_stores: dict[str, MedusaStore] = {}  # likewise
+        self._endpoints: dict[tuple[str, str], Simulator] = {}  # (connection, role) -> its simulator
         self._saved_env: dict[str, str | None] = {}
         self._mock: Any = None
         self.stack: LocalStack
@@ -87,29 +115,55 @@ class Sandbox:
             secret = conn["signing"]["secrets"][0]
             for role in ("source", "destination"):
                 endpoint = conn[role]
-                store = self.stores.get(endpoint["store_hash"])
-                if store is None:
-                    store = BigCommerceStore(
-                        store_hash=endpoint["store_hash"],
-                        access_token=endpoint["access_token"],
-                        quota=self.store_quota,
-                        window_ms=self.store_window_ms,
-                        webhook_secret=secret if role == "source" else None,
-                    )
-                    store.start()
-                    self.stores[endpoint["store_hash"]] = store
+                store = self._simulator(endpoint, webhook_secret=secret if role == "source" else None)
+                self._endpoints[(name, role)] = store
                 endpoint["api_url"] = store.api_url
-            del name
         self._publish_connections()
         self.api = LocalApiServer(self.runtime, port=self.api_port).start()
         if self.register_webhooks:
             for name in self.connections_doc["connections"]:
                 self.register_hooks(name)
 
+    def _simulator(self, endpoint: dict[str, Any], *, webhook_secret: str | None) -> Simulator:
+        """The running simulator of an endpoint, by its kind (one per store: endpoints naming the same
+        store share it)."""
+        kind = endpoint.get("kind", "bigcommerce")
+        if kind == "pixlpay":
+            pixlpay = self.pixlpay_stores.get(endpoint["api_url"])
+            if pixlpay is None:
+                pixlpay = PixlpayStore(
+                    endpoint["api_token"],
+                    quota=self.pixlpay_quota,
+                    window_s=self.pixlpay_window_s,
+                    webhook_secret=webhook_secret,
+                ).start()
+                self.pixlpay_stores[endpoint["api_url"]] = pixlpay
+            return pixlpay
+        if kind == "medusa":
+            medusa = self.medusa_stores.get(endpoint["api_url"])
+            if medusa is None:
+                medusa = MedusaStore(endpoint["api_key"]).start()
+                self.medusa_stores[endpoint["api_url"]] = medusa
+            return medusa
+        if kind != "bigcommerce":
+            raise ValueError(f"no local simulator for endpoint kind {kind!r}")
+        store = self.stores.get(endpoint["store_hash"])
+        if store is None:
+            store = BigCommerceStore(
+                store_hash=endpoint["store_hash"],
+                access_token=endpoint["access_token"],
+                quota=self.store_quota,
+                window_ms=self.store_window_ms,
+                webhook_secret=webhook_secret,
+            )
+            store.start()
+            self.stores[endpoint["store_hash"]] = store
+        return store
+
     def __exit__(self, *exc: object) -> None:
         if hasattr(self, "api"):
             self.api.stop()
-        for store in self.stores.values():
+        for store in self._simulators():
             store.stop()
         reset_containers()
         if self._mock is not None:
@@ -128,10 +182,34 @@ class Sandbox:
         return conn
 
     def source_store(self, name: str) -> BigCommerceStore:
-        return self.stores[self.connection(name)["source"]["store_hash"]]
+        """The BigCommerce store a connection reads (TypeError for another kind of source)."""
+        return self._endpoint(name, "source", BigCommerceStore)
 
     def destination_store(self, name: str) -> BigCommerceStore:
-        return self.stores[self.connection(name)["destination"]["store_hash"]]
+        """The BigCommerce store a connection writes (TypeError for another kind of destination)."""
+        return self._endpoint(name, "destination", BigCommerceStore)
+
+    def pixlpay_store(self, name: str) -> PixlpayStore:
+        """The Pixlpay store a connection reads (TypeError for another kind of source)."""
+        return self._endpoint(name, "source", PixlpayStore)
+
+    def medusa_store(self, name: str) -> MedusaStore:
+        """The Medusa application a connection writes (TypeError for another kind of destination)."""
+        return self._endpoint(name, "destination", MedusaStore)
+
+    def _endpoint[S: Simulator](self, name: str, role: str, kind: type[S]) -> S:
+        store = self._endpoints[(name, role)]
+        if not isinstance(store, kind):
+            raise TypeError(
+                f"connection {name!r}: its {role} is a {type(store).__name__}, not a {kind.__name__}"
+            )
+        return store
+
+    def _simulators(self) -> list[Simulator]:
+        return [*self.stores.values(), *self.pixlpay_stores.values(), *self.medusa_stores.values()]
+
+    def _webhook_sources(self) -> list[WebhookSource]:
+        return [*self.stores.values(), *self.pixlpay_stores.values()]
 
     def webhook_url(self, name: str) -> str:
         return f"{self.api.url}/webhooks/{name}"
@@ -139,6 +217,9 @@ class Sandbox:
     def register_hooks(self, name: str) -> None:
         """Register the connection's scopes on its source store, pointing at the local HTTP API."""
         conn = self.connection(name)
+        if conn["source"].get("kind", "bigcommerce") == "pixlpay":
+            self._register_pixlpay_webhook(name)
+            return
         store = self.source_store(name)
         token = conn["source"]["access_token"]
         for scope in conn.get("scopes", []):
@@ -149,6 +230,37 @@ class Sandbox:
                 timeout=10,
             )
             resp.raise_for_status()
+
+    def _register_pixlpay_webhook(self, name: str) -> None:
+        """Pixlpay has a webhook registration API (docs.pixlpay.net/developers/api/webhooks): one webhook
+        per URL, subscribed to the events the connection's scopes match, created or brought up to date
+        through `GET/POST/PUT /webhooks`. Its answer on creation carries the signing secret; one the
+        connection does not hold yet is added to its secrets (what an operator does with it), though the
+        simulator is built with the connection's own test secret, so that is normally a no-op."""
+        conn = self.connection(name)
+        store = self.pixlpay_store(name)
+        scopes = conn.get("scopes") or PIXLPAY_DEFAULT_SCOPES
+        events = sorted(e for e in WEBHOOK_EVENTS if any(fnmatch.fnmatchcase(e, s) for s in scopes))
+        headers = {"Authorization": f"Bearer {conn['source']['api_token']}", "Accept": "application/json"}
+        url = self.webhook_url(name)
+        listed = requests.get(f"{store.base_url}/webhooks", headers=headers, timeout=10)
+        listed.raise_for_status()
+        ours = [h for h in listed.json()["data"] if h["url"] == url]
+        if ours:
+            body = {"events": events, "is_active": True}
+            resp = requests.put(
+                f"{store.base_url}/webhooks/{ours[0]['id']}", json=body, headers=headers, timeout=10
+            )
+            resp.raise_for_status()
+            return
+        resp = requests.post(
+            f"{store.base_url}/webhooks", json={"url": url, "events": events}, headers=headers, timeout=10
+        )
+        resp.raise_for_status()
+        secret = resp.json()["data"]["secret"]
+        if secret not in conn["signing"]["secrets"]:
+            conn["signing"]["secrets"].append(secret)
+            self._publish_connections()
 
     def update_connection(self, name: str, **changes: Any) -> None:
         self.connection(name).update(changes)
@@ -166,7 +278,7 @@ class Sandbox:
         total = DrainReport()
         deadline = time.monotonic() + max_seconds
         for _ in range(max_rounds):
-            for store in self.stores.values():
+            for store in self._webhook_sources():
                 store.wait_for_deliveries(timeout=max(0.1, deadline - time.monotonic()))
             report = self.runtime.drain(max_seconds=max(0.1, deadline - time.monotonic()))
             total.add(report)
@@ -175,7 +287,7 @@ class Sandbox:
         return total
 
     def deliveries_pending(self) -> bool:
-        return any(store.pending_deliveries() for store in self.stores.values())
+        return any(store.pending_deliveries() for store in self._webhook_sources())
 
     def events(self) -> list[dict[str, Any]]:
         import boto3

@@ -20,8 +20,11 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 from click.testing import CliRunner
 
+from catalog_sync.connections import ConnectionsDocument
+from catalog_sync.signatures import verify
 from catalog_sync_local.cli import main
 from catalog_sync_local.sample_events import webhook_event
 from tests.conftest import EVENTS, REPO
@@ -30,6 +33,8 @@ from tests.integration.conftest import CONNECTION, modified_template
 CLI = Path(sys.executable).parent / "catalog-sync"
 TIMEOUT_S = 90
 STALE_SAMPLE = EVENTS / "webhook_receiver" / "product_updated.json"
+PIXLPAY = "pixlpay-to-medusa"
+CONNECTIONS = REPO / "config" / "connections.local.yaml"
 
 
 def _cli(*args: str | Path) -> list[str]:
@@ -52,12 +57,40 @@ def invocations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subproces
         check=True,
     )
     (tmp / "fresh.json").write_text(fresh.stdout)
+    fresh_pixlpay = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        _cli(
+            "local",
+            "generate-event",
+            "webhook",
+            "--connection",
+            PIXLPAY,
+            "--scope",
+            "product.updated",
+            "--id",
+            "7",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=True,
+    )
+    (tmp / "fresh_pixlpay.json").write_text(fresh_pixlpay.stdout)
 
     cases = {
         "stale receiver": _cli("local", "invoke", "WebhookReceiverFunction", "--event", STALE_SAMPLE),
         "fresh receiver": _cli("local", "invoke", "WebhookReceiverFunction", "--event", tmp / "fresh.json"),
+        "fresh pixlpay receiver": _cli(
+            "local", "invoke", "WebhookReceiverFunction", "--event", tmp / "fresh_pixlpay.json"
+        ),
         "consumer": _cli(
             "local", "invoke", "SyncConsumerFunction", "-e", EVENTS / "sync_consumer" / "product_batch.json"
+        ),
+        "pixlpay consumer": _cli(
+            "local",
+            "invoke",
+            "SyncConsumerFunction",
+            "-e",
+            EVENTS / "sync_consumer" / "pixlpay_product_batch.json",
         ),
         "pull": _cli("local", "invoke", "PullSyncFunction", "-e", EVENTS / "pull_sync" / "scheduled.json"),
         "full": _cli("local", "invoke", "FullSyncFunction", "-e", EVENTS / "full_sync" / "scheduled.json"),
@@ -102,6 +135,15 @@ class TestLocalInvoke:
         assert response["statusCode"] == 200
         assert json.loads(response["body"])["status"] == "accepted"
 
+    def test_a_freshly_generated_pixlpay_webhook_is_accepted(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]]
+    ) -> None:
+        run = invocations["fresh pixlpay receiver"]
+        assert run.returncode == 0, run.stderr
+        response = _last_line_json(run.stdout)
+        assert response["statusCode"] == 200, response["body"]
+        assert json.loads(response["body"])["status"] == "accepted"
+
     def test_stdout_holds_only_the_return_value_and_the_logs_go_to_stderr(
         self, invocations: dict[str, subprocess.CompletedProcess[str]]
     ) -> None:
@@ -116,6 +158,13 @@ class TestLocalInvoke:
         assert run.returncode == 0, run.stderr
         assert _last_line_json(run.stdout) == {"batchItemFailures": []}
 
+    def test_the_pixlpay_consumer_sample_batch_reports_no_failures(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]]
+    ) -> None:
+        run = invocations["pixlpay consumer"]
+        assert run.returncode == 0, run.stderr
+        assert _last_line_json(run.stdout) == {"batchItemFailures": []}
+
     @pytest.mark.parametrize("case", ["pull", "full", "cleanup"])
     def test_each_scheduled_function_runs_its_job(
         self, invocations: dict[str, subprocess.CompletedProcess[str]], case: str
@@ -124,6 +173,45 @@ class TestLocalInvoke:
         assert run.returncode == 0, run.stderr
         result = _last_line_json(run.stdout)
         assert str(result["job"]).startswith(case)  # "pull", "full_sync", "cleanup": the job's summary
+
+
+def test_generate_event_signs_a_pixlpay_webhook_for_a_pixlpay_connection() -> None:
+    run = CliRunner().invoke(
+        main,
+        ["local", "generate-event", "webhook", "--connection", PIXLPAY, "--id", "42"],
+        catch_exceptions=False,
+    )
+
+    assert run.exit_code == 0, run.output
+    event = json.loads(run.stdout)
+    assert event["rawPath"] == f"/webhooks/{PIXLPAY}"
+    body = json.loads(event["body"])
+    assert (body["event_type"], body["data"]) == ("product.updated", {"product_id": 42})  # the default event
+    assert str(body["id"]).startswith("wh_del_")
+    connection = ConnectionsDocument.parse(yaml.safe_load(CONNECTIONS.read_text())).get(PIXLPAY)
+    verify(connection.signing, event["headers"], event["body"].encode(), now=time.time())  # raises if not
+    assert "webhook-signature" not in event["headers"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--connection", PIXLPAY, "--scope", "store/product/updated"],
+            "its events look like product.updated",
+        ),
+        (["--scope", "product.updated"], "its scopes look like store/product/updated"),
+        (["--connection", "no-such-connection"], "no connection 'no-such-connection'"),
+    ],
+    ids=["bigcommerce scope for pixlpay", "pixlpay event for bigcommerce", "unknown connection"],
+)
+def test_generate_event_refuses_a_scope_the_connection_s_source_does_not_send(
+    args: list[str], message: str
+) -> None:
+    run = CliRunner().invoke(main, ["local", "generate-event", "webhook", *args])
+
+    assert run.exit_code == 2
+    assert message in run.output
 
 
 def test_template_env_vars_and_parameter_overrides_are_applied(tmp_path: Path) -> None:

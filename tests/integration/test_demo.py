@@ -1,4 +1,5 @@
-"""`make demo` (catalog-sync demo): store A's changes reach store B, and the final check is a real check."""
+"""`make demo` (catalog-sync demo): store A's changes reach store B, Pixlpay's reach Medusa, and the final
+checks are real checks (the Medusa one: tests/integration/test_pixlpay_to_medusa_local.py)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,16 @@ def test_the_demo_converges_well_within_two_minutes() -> None:
 
     text = out.getvalue()
     assert code == 0, text
-    assert "converged:" in text
+    assert "converged: store B equals store A" in text
+    assert "converged: Medusa equals Pixlpay" in text
     assert "NOT converged" not in text
     assert time.monotonic() - started < 120
     for scope in ("product/deleted", "category/deleted", "sku/updated", "category/updated"):
         assert scope in text  # every kind of change the demo makes went through the pipeline
+    for event in ("product.created", "product.updated", "product.deleted"):
+        assert event in text  # ... and every Pixlpay event
+    for external_id in ("pixlpay_1", "pixlpay_2", "pixlpay_3"):
+        assert external_id in text  # Medusa's products, by seed 000's external id
 
 
 def _tree(store: BigCommerceStore, *, seasonal_visible: bool | None) -> None:

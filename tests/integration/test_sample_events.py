@@ -2,12 +2,15 @@
 
 Folder names match the functions' CodeUri (events/webhook_receiver -> functions/webhook_receiver), so
 `sam local invoke <LogicalId> -e events/<folder>/<case>.json` and these tests feed the same events.
+Webhook samples come from both kinds of source: BigCommerce (Standard Webhooks, a signed timestamp) and
+Pixlpay (`X-Pixlpay-Signature` over the body, no signed timestamp: the payload's `created_at` dates it).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,10 @@ from tests.conftest import EVENTS
 from tests.integration.conftest import CONNECTION
 
 ALL_EVENTS = sorted(EVENTS.glob("*/*.json"))
+WEBHOOK_SAMPLES = sorted(EVENTS.glob("webhook_receiver/*.json"))
+STANDARD_WEBHOOK_SAMPLES = [p for p in WEBHOOK_SAMPLES if "webhook-timestamp" in p.read_text()]
+PIXLPAY_WEBHOOK_SAMPLES = [p for p in WEBHOOK_SAMPLES if "x-pixlpay-signature" in p.read_text()]
+PIXLPAY = "pixlpay-to-medusa"
 
 
 def _function_for(box: Sandbox, event_file: Path) -> str:
@@ -26,8 +33,23 @@ def _function_for(box: Sandbox, event_file: Path) -> str:
     return logical_id
 
 
-def _signed_at(event: dict) -> int:
-    return int(event["headers"]["webhook-timestamp"])
+def _signed_at(event: dict) -> float:
+    """When the sample was made: the Standard Webhooks timestamp, else the Pixlpay payload's created_at."""
+    if "webhook-timestamp" in event["headers"]:
+        return int(event["headers"]["webhook-timestamp"])
+    created_at = json.loads(event["body"])["created_at"]
+    return datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
+
+
+def _retention_s(box: Sandbox) -> int:
+    env = box.stack.functions["WebhookReceiverFunction"].environment
+    return int(env["EVENT_RETENTION_DAYS"]) * 86_400
+
+
+def test_the_webhook_samples_cover_both_kinds_of_source() -> None:
+    assert STANDARD_WEBHOOK_SAMPLES
+    assert PIXLPAY_WEBHOOK_SAMPLES
+    assert sorted(STANDARD_WEBHOOK_SAMPLES + PIXLPAY_WEBHOOK_SAMPLES) == WEBHOOK_SAMPLES
 
 
 def test_there_is_an_event_for_every_function(sandbox: Sandbox) -> None:
@@ -35,7 +57,7 @@ def test_there_is_an_event_for_every_function(sandbox: Sandbox) -> None:
     assert covered == set(sandbox.stack.functions)
 
 
-@pytest.mark.parametrize("event_file", sorted(EVENTS.glob("webhook_receiver/*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize("event_file", WEBHOOK_SAMPLES, ids=lambda p: p.name)
 def test_webhook_samples_are_accepted_at_their_signing_time(
     sandbox: Sandbox, event_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -49,7 +71,7 @@ def test_webhook_samples_are_accepted_at_their_signing_time(
     assert sandbox.queue_depth("SyncQueue") == 1
 
 
-@pytest.mark.parametrize("event_file", sorted(EVENTS.glob("webhook_receiver/*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize("event_file", STANDARD_WEBHOOK_SAMPLES, ids=lambda p: p.name)
 def test_webhook_samples_are_refused_as_replays_after_the_tolerance(
     sandbox: Sandbox, event_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,6 +83,25 @@ def test_webhook_samples_are_refused_as_replays_after_the_tolerance(
     assert response["statusCode"] == 401
     assert json.loads(response["body"])["error"] == "timestamp_out_of_tolerance"
     assert sandbox.events() == []
+
+
+@pytest.mark.parametrize("event_file", PIXLPAY_WEBHOOK_SAMPLES, ids=lambda p: p.name)
+def test_pixlpay_samples_outlive_five_minutes_but_not_the_replay_window(
+    sandbox: Sandbox, event_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = json.loads(event_file.read_text())
+    receiver = _function_for(sandbox, event_file)
+    window = _retention_s(sandbox)
+
+    monkeypatch.setattr(time, "time", lambda: _signed_at(event) + window + 1.0)
+    too_old = sandbox.runtime.invoke(receiver, event)
+    monkeypatch.setattr(time, "time", lambda: _signed_at(event) + 301.0)
+    still_fresh = sandbox.runtime.invoke(receiver, event)
+
+    assert too_old["statusCode"] == 400
+    assert json.loads(too_old["body"])["error"] == "delivery_too_old"
+    assert still_fresh["statusCode"] == 200, still_fresh["body"]
+    assert [e["pk"] for e in sandbox.events()] == [PIXLPAY]  # only the fresh one was stored
 
 
 def test_consumer_sample_batch_syncs_both_products(sandbox: Sandbox) -> None:
@@ -78,6 +119,19 @@ def test_consumer_sample_batch_syncs_both_products(sandbox: Sandbox) -> None:
         "SAMPLE-1",
         "SAMPLE-2",
     ]
+
+
+def test_pixlpay_consumer_sample_batch_syncs_both_products_into_medusa(sandbox: Sandbox) -> None:
+    pixlpay = sandbox.pixlpay_store(PIXLPAY)
+    for name in ("Sample Rank", "Sample Kit"):
+        pixlpay.create_product(name, "3.00")  # ids 1 and 2, the ones the sample names
+    event_file = EVENTS / "sync_consumer" / "pixlpay_product_batch.json"
+
+    response = sandbox.runtime.invoke(_function_for(sandbox, event_file), json.loads(event_file.read_text()))
+
+    assert response == {"batchItemFailures": []}
+    synced = {p["external_id"]: p["title"] for p in sandbox.medusa_store(PIXLPAY).products()}
+    assert synced == {"pixlpay_1": "Sample Rank", "pixlpay_2": "Sample Kit"}
 
 
 def test_scheduled_samples_run_their_jobs(sandbox: Sandbox) -> None:
