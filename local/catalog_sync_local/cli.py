@@ -141,6 +141,10 @@ def start(
             click.echo(f"HTTP API   {sandbox.api.url}  (POST /webhooks/{{connection}})")
             for name, store in sandbox.stores.items():
                 click.echo(f"store {name:<8} {store.v3_base}")
+            for pixlpay in sandbox.pixlpay_stores.values():
+                click.echo(f"pixlpay        {pixlpay.base_url}")
+            for medusa in sandbox.medusa_stores.values():
+                click.echo(f"medusa         {medusa.api_url}")
             scheduler = (
                 Scheduler(sandbox.runtime, sandbox.stack, include_disabled=True) if schedules else None
             )

@@ -1,12 +1,14 @@
 """`catalog-sync hooks sync --connection X --webhook-url URL [--dry-run]`: reconcile the source store's
 webhooks for the scopes the connection syncs (catalog_sync/hooks.py: keep, create, reactivate, update;
-never delete-all-then-create). Connections come from a connections document (default: the local one;
-for a deployed stack, pass the same JSON document the ConnectionsSecret holds)."""
+never delete-all-then-create). BigCommerce: a hook per scope; Pixlpay: one webhook listing the events.
+Connections come from a connections document (default: the local one; for a deployed stack, pass the
+same JSON document the ConnectionsSecret holds)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 import yaml
@@ -36,9 +38,17 @@ def hooks() -> None:
     help="Connections document (YAML or JSON).",
 )
 @click.option("--dry-run", is_flag=True, help="Only print what would change.")
-def sync_hooks(connection_name: str, webhook_url: str, connections_path: Path, dry_run: bool) -> None:
-    """Make the source store hold exactly one active hook per scope, pointing at this connection."""
-    from catalog_sync.connections import BigCommerceEndpoint, ConnectionsDocument
+@click.option(
+    "--secret-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Pixlpay: where to write a newly created webhook's signing secret (mode 0600) instead of stderr.",
+)
+def sync_hooks(
+    connection_name: str, webhook_url: str, connections_path: Path, dry_run: bool, secret_file: Path | None
+) -> None:
+    """Make the source store hold exactly one active hook per scope, pointing at this connection
+    (Pixlpay: one webhook subscribed to the connection's product events)."""
+    from catalog_sync.connections import BigCommerceEndpoint, ConnectionsDocument, PixlpayEndpoint
     from catalog_sync.connectors.bigcommerce import BigCommerceClient
     from catalog_sync.errors import CatalogSyncError
     from catalog_sync.hooks import reconcile_hooks, route_suffix
@@ -48,15 +58,16 @@ def sync_hooks(connection_name: str, webhook_url: str, connections_path: Path, d
         connection = document.get(connection_name)
     except CatalogSyncError as exc:
         raise click.UsageError(str(exc)) from None
+    destination = webhook_url.rstrip("/") + route_suffix(connection_name)
+    if isinstance(connection.source, PixlpayEndpoint):
+        _sync_pixlpay(connection, destination, dry_run, secret_file)
+        return
     if not isinstance(connection.source, BigCommerceEndpoint):
-        raise click.UsageError(
-            f"{connection_name}: webhook registration is only automated for BigCommerce sources"
-        )
+        raise click.UsageError(f"{connection_name}: no webhook registration for {connection.source.kind}")
     headers = None
     if connection.signing.scheme == "bigcommerce-legacy":
         headers = {connection.signing.header_name: connection.signing.secrets[0].get_secret_value()}
     client = BigCommerceClient.for_endpoint(connection.source)
-    destination = webhook_url.rstrip("/") + route_suffix(connection_name)
     try:
         plan = reconcile_hooks(
             client,
@@ -70,6 +81,36 @@ def sync_hooks(connection_name: str, webhook_url: str, connections_path: Path, d
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
     click.echo(json.dumps({"connection": connection_name, "destination": destination, "dry_run": dry_run,
                            **plan.summary()}))  # fmt: skip
+
+
+def _sync_pixlpay(connection: Any, destination: str, dry_run: bool, secret_file: Path | None) -> None:
+    from catalog_sync.connectors.pixlpay import PixlpayClient
+    from catalog_sync.errors import CatalogSyncError
+    from catalog_sync.hooks import PIXLPAY_PRODUCT_EVENTS, reconcile_event_hooks
+
+    events = [e for e in PIXLPAY_PRODUCT_EVENTS if connection.syncs_scope(e)]
+    try:
+        plan, secret = reconcile_event_hooks(
+            PixlpayClient.for_endpoint(connection.source),
+            events,
+            destination,
+            connection=connection.name,
+            dry_run=dry_run,
+        )
+    except CatalogSyncError as exc:
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from None
+    click.echo(json.dumps({"connection": connection.name, "destination": destination, "dry_run": dry_run,
+                           "events": events, **plan.summary()}))  # fmt: skip
+    if secret is None:
+        return
+    notice = f"Pixlpay shows this secret once: add it to signing.secrets of '{connection.name}'"
+    if secret_file is not None:
+        secret_file.touch(mode=0o600, exist_ok=True)
+        secret_file.chmod(0o600)
+        secret_file.write_text(secret + "\n")
+        click.echo(f"{notice} (written to {secret_file})", err=True)
+    else:
+        click.echo(f"{notice}: {secret}", err=True)
 
 
 def register_hooks(main: click.Group) -> None:

@@ -1,4 +1,5 @@
-"""Webhook registration is reconciled idempotently against the simulated store (never delete-all)."""
+"""Webhook registration is reconciled idempotently against the simulated stores (never delete-all):
+BigCommerce's hook per scope, Pixlpay's one webhook listing its events."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import yaml
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from catalog_sync.connections import BigCommerceEndpoint
+from catalog_sync.connections import BigCommerceEndpoint, PixlpayEndpoint
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
-from catalog_sync.hooks import reconcile_hooks
+from catalog_sync.connectors.pixlpay import PixlpayClient
+from catalog_sync.hooks import reconcile_event_hooks, reconcile_hooks
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.cli import main
+from catalog_sync_local.pixlpay_sim import PixlpayStore
 
 SCOPES = ["store/product/*", "store/category/*", "store/sku/*"]
 URL = "https://api.example.test/webhooks/a-to-b"
@@ -105,3 +108,88 @@ def test_the_cli_reconciles_a_connections_hooks(store: BigCommerceStore, tmp_pat
     real = CliRunner().invoke(main, args)
     assert real.exit_code == 0, real.output
     assert ours(store) == sorted((s, URL, True) for s in SCOPES)
+
+
+# --- Pixlpay: one webhook per endpoint, listing its events ----------------------------------------------
+
+PIXLPAY_URL = "https://api.example.test/webhooks/pix-to-medusa"
+EVENTS = ["product.created", "product.updated", "product.deleted"]
+
+
+@pytest.fixture
+def pixlpay() -> Iterator[PixlpayStore]:
+    with PixlpayStore("pix-token", quota=10_000) as running:
+        yield running
+
+
+def pixlpay_client(store: PixlpayStore) -> PixlpayClient:
+    return PixlpayClient.for_endpoint(
+        PixlpayEndpoint(
+            kind="pixlpay", api_url=store.api_url, api_token=SecretStr("pix-token"), max_requests_per_minute=0
+        )
+    )
+
+
+def pixlpay_hooks(store: PixlpayStore) -> list[tuple[str, list[str], bool]]:
+    return sorted((h["url"], sorted(h["events"]), h["is_active"]) for h in store.webhooks())
+
+
+def test_a_pixlpay_webhook_is_created_once_and_its_secret_is_handed_back_once(pixlpay: PixlpayStore) -> None:
+    api = pixlpay_client(pixlpay)
+
+    first, secret = reconcile_event_hooks(api, EVENTS, PIXLPAY_URL, connection="pix-to-medusa")
+    second, again = reconcile_event_hooks(api, EVENTS, PIXLPAY_URL, connection="pix-to-medusa")
+
+    assert first.create == EVENTS and secret and secret.startswith("whsec_")
+    assert (second.changes, again) == (0, None)
+    assert pixlpay_hooks(pixlpay) == [(PIXLPAY_URL, sorted(EVENTS), True)]
+
+
+def test_a_stale_inactive_or_duplicate_pixlpay_webhook_is_repaired_and_others_are_left(
+    pixlpay: PixlpayStore,
+) -> None:
+    stale = pixlpay.create_webhook(
+        "https://old-stage.example.test/webhooks/pix-to-medusa", ["product.updated"]
+    )
+    pixlpay.update_webhook(stale["id"], is_active=False)
+    duplicate = pixlpay.create_webhook("https://old-stage.example.test/webhooks/pix-to-medusa", EVENTS)
+    foreign = pixlpay.create_webhook("https://another-app.example.test/hooks", ["order.received"])
+
+    plan, secret = reconcile_event_hooks(
+        pixlpay_client(pixlpay), EVENTS, PIXLPAY_URL, connection="pix-to-medusa"
+    )
+
+    assert secret is None  # repaired in place: the connection's stored secret stays valid
+    assert (plan.update, plan.delete, plan.create) == ([duplicate["id"]], [stale["id"]], [])
+    assert pixlpay_hooks(pixlpay) == sorted(
+        [(PIXLPAY_URL, sorted(EVENTS), True), (foreign["url"], ["order.received"], True)]
+    )
+
+
+def test_the_cli_registers_a_pixlpay_webhook_and_writes_its_secret_privately(
+    pixlpay: PixlpayStore, tmp_path: Path
+) -> None:
+    document = {
+        "connections": {
+            "pix-to-medusa": {
+                "source": {"kind": "pixlpay", "api_url": pixlpay.api_url, "api_token": "pix-token"},
+                "destination": {"kind": "medusa", "api_url": "http://127.0.0.1:9", "api_key": "k"},
+                "signing": {"scheme": "pixlpay", "secrets": ["old-secret"]},
+            }
+        }
+    }
+    path, secret_file = tmp_path / "connections.yaml", tmp_path / "secret.txt"
+    path.write_text(yaml.safe_dump(document))
+    args = ["hooks", "sync", "--connection", "pix-to-medusa", "--connections", str(path)]
+
+    result = CliRunner().invoke(
+        main, [*args, "--webhook-url", "https://api.example.test", "--secret-file", str(secret_file)]
+    )
+
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["events"], summary["create"]) == (EVENTS, EVENTS)
+    assert secret_file.read_text().strip().startswith("whsec_")
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    assert secret_file.read_text().strip() not in result.output
+    assert pixlpay_hooks(pixlpay) == [(PIXLPAY_URL, sorted(EVENTS), True)]

@@ -10,6 +10,11 @@ is the connection's webhook URL. Hooks are "ours" when their destination ends wi
 - create the missing ones;
 - delete only duplicates of ours and ours for scopes the connection no longer syncs.
 Running it twice changes nothing the second time.
+
+Pixlpay registers one webhook per endpoint with a list of events (`url`, `events[]`, `is_active`), so
+there the plan is about a single webhook of ours: keep, update (url or events), reactivate, create, and
+delete duplicates. Pixlpay shows a new webhook's signing secret only in the create answer: the caller
+must store it in the connection's `signing.secrets` (reconcile returns it).
 """
 
 from __future__ import annotations
@@ -112,3 +117,70 @@ def reconcile_hooks(
     for hook_id in plan.delete:
         api.delete_hook(hook_id)
     return plan
+
+
+# --- Pixlpay: one webhook per endpoint, subscribed to events ----------------------------------------------
+
+PIXLPAY_PRODUCT_EVENTS = ("product.created", "product.updated", "product.deleted")
+
+
+class EventHookApi(Protocol):
+    def list_webhooks(self) -> list[dict[str, Any]]: ...
+
+    def create_webhook(self, payload: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def update_webhook(self, webhook_id: int, payload: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def delete_webhook(self, webhook_id: int) -> None: ...
+
+
+def plan_event_hooks(
+    existing: list[dict[str, Any]], events: list[str], destination: str, *, connection: str
+) -> HookPlan:
+    """The plan for a provider whose one webhook lists its events (`create` holds the events)."""
+    plan = HookPlan()
+    ours = [h for h in existing if str(h.get("url", "")).rstrip("/").endswith(route_suffix(connection))]
+    if not events:
+        plan.delete.extend(int(h["id"]) for h in ours)
+        return plan
+    wanted = set(events)
+    # prefer the right url, then active, then already subscribed to the right events
+    ours.sort(
+        key=lambda h: (
+            h.get("url") != destination,
+            not h.get("is_active"),
+            set(h.get("events") or []) != wanted,
+            h["id"],
+        )
+    )
+    if not ours:
+        plan.create.extend(events)
+        return plan
+    chosen, *extra = ours
+    plan.delete.extend(int(h["id"]) for h in extra)
+    if chosen.get("url") != destination or set(chosen.get("events") or []) != wanted:
+        plan.update.append(int(chosen["id"]))
+    elif not chosen.get("is_active"):
+        plan.reactivate.append(int(chosen["id"]))
+    else:
+        plan.keep.append(int(chosen["id"]))
+    return plan
+
+
+def reconcile_event_hooks(
+    api: EventHookApi, events: list[str], destination: str, *, connection: str, dry_run: bool = False
+) -> tuple[HookPlan, str | None]:
+    """Bring the provider's webhook for `connection` to the plan: (plan, the new webhook's signing secret
+    when one was created - shown once by the provider, to be stored in the connection)."""
+    plan = plan_event_hooks(api.list_webhooks(), events, destination, connection=connection)
+    if dry_run:
+        return plan, None
+    body = {"url": destination, "events": list(events), "is_active": True}
+    secret = None
+    if plan.create:
+        secret = api.create_webhook(body).get("secret")
+    for hook_id in plan.update + plan.reactivate:
+        api.update_webhook(hook_id, body)
+    for hook_id in plan.delete:
+        api.delete_webhook(hook_id)
+    return plan, secret

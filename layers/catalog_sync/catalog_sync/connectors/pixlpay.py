@@ -87,6 +87,25 @@ class PixlpayClient:
             body["price"] = f"{float(body['price']):.2f}"
         return dict(self.http.request("PUT", f"products/{product_id}", json=body)["data"])
 
+    # --- webhooks (docs.pixlpay.net/developers/api/webhooks): one endpoint, a list of events ------------
+
+    def list_webhooks(self) -> list[dict[str, Any]]:
+        return [dict(h) for h in self.http.request("GET", "webhooks").get("data") or []]
+
+    def create_webhook(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Register one; the answer is the only one that carries its signing `secret`."""
+        return dict(self.http.request("POST", "webhooks", json=dict(payload))["data"])
+
+    def update_webhook(self, webhook_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.http.request("PUT", f"webhooks/{webhook_id}", json=dict(payload))["data"])
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        try:
+            self.http.request("DELETE", f"webhooks/{webhook_id}")
+        except HttpStatusError as exc:
+            if exc.status != 404:
+                raise
+
     # The engine's ProductSource protocol: the current state of one product, mapped, or None if gone.
     def fetch_product(self, product_id: int) -> FlatProduct | None:
         data = self.get_product(product_id)
