@@ -51,11 +51,20 @@ class Ops:
         )
 
     def status(self, connection: str) -> dict[str, Any]:
+        from catalog_sync.store.events import EventStore
         from catalog_sync.store.state import StateStore
+        from catalog_sync.sync_status import connection_status
 
         state = StateStore(self.resources["SyncStateTable"], self.client("dynamodb"))
+        events = EventStore(self.resources["EventsTable"], self.client("dynamodb"))
+        failed = (
+            e
+            for e in events.by_status("failed", received_before_ms=int(time.time() * 1000) + 1)
+            if e.connection == connection
+        )
         return {
             "connection": connection,
+            **connection_status(state.iter_states(connection), failed),
             "full_sync": self.progress(connection),
             "pull": state.get_checkpoint(connection, PULL_CHECKPOINT),
             "audit": state.get_checkpoint(connection, AUDIT_CHECKPOINT),
@@ -251,7 +260,8 @@ def redrive_command(dry_run: bool, profile: str | None, stack_name: str | None) 
 @click.option("--connection", required=True)
 @_target_options
 def status_command(connection: str, profile: str | None, stack_name: str | None) -> None:
-    """Full sync progress, pull checkpoints and queue depths of CONNECTION."""
+    """What of CONNECTION is in sync and what is not (entities, failed deliveries), full sync progress,
+    pull checkpoints and queue depths."""
     with ops_target(profile, stack_name) as ops:
         click.echo(json.dumps(ops.status(connection), indent=2, default=str))
 

@@ -11,7 +11,6 @@ endpoint's `api_url` at its simulator; sources deliver their signed webhooks to 
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import time
@@ -25,7 +24,7 @@ import yaml
 from catalog_sync_local.api_server import LocalApiServer
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.medusa_sim import MedusaStore
-from catalog_sync_local.pixlpay_sim import WEBHOOK_EVENTS, PixlpayStore
+from catalog_sync_local.pixlpay_sim import PixlpayStore
 from catalog_sync_local.runtime import DrainReport, LocalRuntime, reset_containers
 from catalog_sync_local.stack import LocalStack, deploy_local_stack
 
@@ -41,8 +40,6 @@ FAKE_AWS_ENV = {
 }
 # Local retries come back at once (the template's default backoff base is 30 s).
 LOCAL_PARAMETERS = {"RetryBackoffBaseSeconds": "0"}
-# The scopes a connection syncs when its document names none (catalog_sync.connections.DEFAULT_SCOPES).
-PIXLPAY_DEFAULT_SCOPES = ("product.*",)
 
 
 class WebhookSource(Protocol):
@@ -232,33 +229,23 @@ class Sandbox:
             resp.raise_for_status()
 
     def _register_pixlpay_webhook(self, name: str) -> None:
-        """Pixlpay has a webhook registration API (docs.pixlpay.net/developers/api/webhooks): one webhook
-        per URL, subscribed to the events the connection's scopes match, created or brought up to date
-        through `GET/POST/PUT /webhooks`. Its answer on creation carries the signing secret; one the
-        connection does not hold yet is added to its secrets (what an operator does with it), though the
-        simulator is built with the connection's own test secret, so that is normally a no-op."""
+        """Pixlpay's webhook API (docs.pixlpay.net/developers/api/webhooks), reconciled the way
+        `catalog-sync hooks sync` does it: one webhook per URL, listing the connection's product events.
+        A newly created webhook's secret is added to the connection's secrets (what an operator does
+        with it); the simulator signs with the connection's own test secret, so that is normally a no-op."""
+        from catalog_sync.connections import Connection, PixlpayEndpoint
+        from catalog_sync.connectors.pixlpay import PixlpayClient
+        from catalog_sync.hooks import PIXLPAY_PRODUCT_EVENTS, reconcile_event_hooks
+
         conn = self.connection(name)
-        store = self.pixlpay_store(name)
-        scopes = conn.get("scopes") or PIXLPAY_DEFAULT_SCOPES
-        events = sorted(e for e in WEBHOOK_EVENTS if any(fnmatch.fnmatchcase(e, s) for s in scopes))
-        headers = {"Authorization": f"Bearer {conn['source']['api_token']}", "Accept": "application/json"}
-        url = self.webhook_url(name)
-        listed = requests.get(f"{store.base_url}/webhooks", headers=headers, timeout=10)
-        listed.raise_for_status()
-        ours = [h for h in listed.json()["data"] if h["url"] == url]
-        if ours:
-            body = {"events": events, "is_active": True}
-            resp = requests.put(
-                f"{store.base_url}/webhooks/{ours[0]['id']}", json=body, headers=headers, timeout=10
-            )
-            resp.raise_for_status()
-            return
-        resp = requests.post(
-            f"{store.base_url}/webhooks", json={"url": url, "events": events}, headers=headers, timeout=10
-        )
-        resp.raise_for_status()
-        secret = resp.json()["data"]["secret"]
-        if secret not in conn["signing"]["secrets"]:
+        connection = Connection.model_validate({**conn, "name": name})
+        events = [e for e in PIXLPAY_PRODUCT_EVENTS if connection.syncs_scope(e)]
+        if not isinstance(connection.source, PixlpayEndpoint):
+            raise TypeError(f"{name}: not a Pixlpay source")
+        client = PixlpayClient.for_endpoint(connection.source)
+        client.http.min_interval_s = 0.0  # setup, not the connection's paced traffic
+        _, secret = reconcile_event_hooks(client, events, self.webhook_url(name), connection=name)
+        if secret and secret not in conn["signing"]["secrets"]:
             conn["signing"]["secrets"].append(secret)
             self._publish_connections()
 

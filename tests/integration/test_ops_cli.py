@@ -88,3 +88,30 @@ def test_full_sync_and_status_commands_run_against_the_local_stack() -> None:
     assert json.loads(synced.output.strip().splitlines()[-1])["state"] == "done"
     assert status.exit_code == 0, status.output
     assert json.loads(status.output)["queues"]["SyncDeadLetterQueue"] == 0
+
+
+def test_status_says_what_is_in_sync_and_what_is_not(hooked_sandbox: Sandbox) -> None:
+    sandbox = hooked_sandbox
+    store_a = sandbox.source_store(CONNECTION)
+    fine = store_a.create_product(
+        {"name": "Fine", "type": "physical", "sku": "FINE-1", "price": 1, "weight": 1}
+    )
+    gone = store_a.create_product(
+        {"name": "Gone", "type": "physical", "sku": "GONE-1", "price": 1, "weight": 1}
+    )
+    sandbox.settle()
+    store_a.delete_product(gone["id"])
+    no_sku = store_a.create_product({"name": "Nameless", "type": "physical", "price": 1, "weight": 1})
+    sandbox.settle()
+
+    status = ops_for(sandbox).status(CONNECTION)
+
+    assert status["in_sync"] is False
+    assert status["entities"]["product"] == {"in_sync": 1, "not_in_sync": 1, "deleted": 1}
+    assert status["not_in_sync"] == [
+        {"entity": f"product/{no_sku['id']}", "last_outcome": "never applied", "dest_id": None}
+    ]
+    [failed] = status["failed_events"]["latest"]
+    assert (failed["entity"], failed["entity_now"]) == (f"product/{no_sku['id']}", "not_in_sync")
+    assert failed["error"].startswith("missing_sku")
+    assert fine["id"] not in {int(e["entity"].split("/")[1]) for e in status["not_in_sync"]}

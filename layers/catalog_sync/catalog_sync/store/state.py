@@ -8,7 +8,7 @@ across concurrent consumers, so two versions of one product are never written at
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +147,26 @@ class StateStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+
+    def iter_states(self, connection: str, *, max_pages: int = 100_000) -> Iterator[EntityState]:
+        """Every entity state row of a connection: a filtered Scan (an operator's status query, not a
+        hot path; the table is keyed per entity)."""
+        prefix = f"{connection}#"
+        kwargs: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "begins_with(pk, :p) AND sk = :s",
+            "ExpressionAttributeValues": to_item({":p": prefix, ":s": "state"}),
+        }
+        for _ in range(max_pages):
+            resp = self.client.scan(**kwargs)
+            for item in resp.get("Items", []):
+                values = from_item(item)
+                _, entity_type, source_id = str(values["pk"]).rsplit("#", 2)
+                if source_id.isdigit() and str(values["pk"]) == f"{connection}#{entity_type}#{source_id}":
+                    yield EntityState.from_values(connection, entity_type, int(source_id), values)
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
 
     # --- checkpoints --------------------------------------------------------------------------------
 

@@ -1,0 +1,74 @@
+"""What is in sync and what is not, for one connection: the answer `catalog-sync status` gives.
+
+Built from the engine's own records, not guessed: every entity the connection ever synced has a state
+row (destination id, last outcome, tombstone), and every delivery that could not be applied is an event
+in status `failed` with its error. An entity is
+- in sync: its last sync ended with the destination matching the source version it read;
+- deleted: gone at the source, soft-deleted (or never created) at the destination;
+- not in sync: its last attempt stopped part-way (`partial`: some parts written, the retry completes
+  them) or never got as far as a write (a first sync that failed, e.g. a missing SKU in the DLQ).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from catalog_sync.store.events import EventRecord
+from catalog_sync.store.state import EntityState
+
+Standing = Literal["in_sync", "deleted", "not_in_sync"]
+SETTLED = frozenset({"created", "updated", "restored", "unchanged", "stale"})
+
+
+def standing(state: EntityState) -> Standing:
+    if state.deleted or state.last_outcome in ("deleted", "absent"):
+        return "deleted"
+    if state.dest_id not in (None, "") and state.last_outcome in SETTLED:
+        return "in_sync"
+    return "not_in_sync"
+
+
+def connection_status(
+    states: Iterable[EntityState], failed_events: Iterable[EventRecord], *, limit: int = 20
+) -> dict[str, Any]:
+    """Counts per entity type and standing, the entities not in sync (up to `limit`), and the failed
+    deliveries (up to `limit`, newest first) with their errors and whether their entity has since synced."""
+    counts: dict[str, Counter[str]] = {}
+    lagging: list[dict[str, Any]] = []
+    standings: dict[tuple[str, int], Standing] = {}
+    for state in states:
+        where = standing(state)
+        standings[(state.entity_type, state.source_id)] = where
+        counts.setdefault(state.entity_type, Counter())[where] += 1
+        if where == "not_in_sync" and len(lagging) < limit:
+            lagging.append(
+                {
+                    "entity": f"{state.entity_type}/{state.source_id}",
+                    "last_outcome": state.last_outcome or "never applied",
+                    "dest_id": state.dest_id,
+                }
+            )
+    failed = sorted(failed_events, key=lambda e: e.received_at_ms, reverse=True)
+    return {
+        "entities": {
+            kind: {k: c.get(k, 0) for k in ("in_sync", "not_in_sync", "deleted")}
+            for kind, c in sorted(counts.items())
+        },
+        "in_sync": all(c.get("not_in_sync", 0) == 0 for c in counts.values()),
+        "not_in_sync": lagging,
+        "failed_events": {
+            "count": len(failed),
+            "latest": [
+                {
+                    "delivery_id": e.delivery_id,
+                    "scope": e.scope,
+                    "entity": f"{e.entity_type}/{e.entity_id}" if e.entity_type else None,
+                    "error": e.last_error,
+                    "entity_now": standings.get((e.entity_type or "", int(e.entity_id or 0)), "unknown"),
+                }
+                for e in failed[:limit]
+            ],
+        },
+    }
