@@ -323,3 +323,18 @@ def test_a_product_create_failing_after_it_landed_is_adopted_not_duplicated(r: R
     copied = r.b_product("TEE")
     assert comparable(copied) == comparable(r.a.get_product(product["id"]) or {})
     assert len(copied["images"]) == 3
+
+
+def test_a_product_missing_for_a_moment_is_restored_even_when_nothing_changed(r: Rig) -> None:
+    product = full_product(r)
+    engine = r.engine()
+    engine.sync(product_request(product["id"]))
+    r.a.fail_next("GET", rf"/catalog/products/{product['id']}$", status=404)  # a transient 404
+
+    assert engine.sync(product_request(product["id"])).action == "deleted"
+    assert r.b_product("TEE")["is_visible"] is False
+    assert engine.sync(product_request(product["id"])).action == "restored"
+
+    restored = r.b_product("TEE")
+    assert (restored["is_visible"], restored["availability"]) == (True, "available")
+    assert comparable(restored) == comparable(r.a.get_product(product["id"]) or {})

@@ -257,3 +257,17 @@ def test_update_product_writes_back_to_pixlpay_with_a_decimal_string_price(r: Pi
     assert isinstance(client, PixlpayClient)
     updated = client.update_product(product["id"], {"name": "VIP", "price": 7.5, "is_active": False})
     assert (updated["name"], updated["price"], updated["is_active"]) == ("VIP", "7.50", False)
+
+
+def test_a_product_missing_for_a_moment_is_restored_even_when_nothing_changed(r: PixRig) -> None:
+    product = vip(r)
+    engine = r.engine()
+    engine.sync(req(product["id"]))
+    r.pixlpay.fail_next("GET", rf"/products/{product['id']}$", status=404)  # a transient 404
+
+    assert engine.sync(req(product["id"])).action == "deleted"
+    assert engine.sync(req(product["id"])).action == "restored"
+
+    back = r.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {}
+    assert (back["status"], back["metadata"]["pixlpay_deleted"]) == ("published", False)
+    assert back["metadata"]["pixlpay_id"] == product["id"]

@@ -294,7 +294,10 @@ class CatalogSync:
         except HttpStatusError as exc:
             if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
                 raise
-        return self._finish(current, "deleted", deleted=True, content_hash="")
+        # The soft delete overwrote the fields: forget their hash, so a restore rewrites them even
+        # when the product comes back unchanged (a transient 404, an undo).
+        parts = {**(current.parts or {}), "fields": None}
+        return self._finish(current, "deleted", deleted=True, content_hash="", parts=parts)
 
     def _with_channel_availability(self, product: Product) -> Product:
         """Seed 003: the destination's purchasability follows its channel listing on the source."""
@@ -523,7 +526,10 @@ class ExternalIdSync:
             if current.dest_id is None or current.deleted:
                 return self._finish(current, "absent", [])
             self.destination.soft_delete(str(current.dest_id))
-            return self._finish(current, "deleted", ["status", "metadata"], deleted=True, content_hash="")
+            parts = {**(current.parts or {}), "fields": None}  # overwritten: a restore rewrites them
+            return self._finish(
+                current, "deleted", ["status", "metadata"], deleted=True, content_hash="", parts=parts
+            )
         if _is_older(product.version, current.source_modified):
             return self._finish(current, "stale", [])
         category_id = self._category(product.category) if product.category else None
