@@ -3,7 +3,8 @@
 Per seed: store A gets a random stream of changes (renames with a rising version number, price and
 variant edits, new images, deletes and re-creates) while the pipeline suffers duplicated and re-ordered
 notifications (old payloads re-sent with new delivery ids), dropped notifications (A's hooks switched off
-for a while), and destination failures (5xx bursts from store B). The queue is drained at random moments
+for a while), destination failures (5xx bursts from store B) and source hiccups (a transient 404 for a
+live product, which the engine takes for a delete). The queue is drained at random moments
 so batches mix old and new notifications. Measured:
 - stale_overwrites: times store B showed an older version of a product than it had already shown;
 - converged_seeds: seeds where, after the final full sync, B equals A for every synced field;
@@ -22,8 +23,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import boto3
 import requests
 
+from catalog_sync.models import SyncRequest
 from catalog_sync.signatures import sign_standard_webhooks
 from catalog_sync_local.compare import catalog_differences
 from catalog_sync_local.sample_events import local_signing_secret
@@ -45,6 +48,7 @@ class Run:
         self.deleted: set[str] = set()
         self.highest_seen: dict[str, int] = {}
         self.stale_overwrites = 0
+        self.hiccups = 0
         self.secret = local_signing_secret(CONNECTION)
 
     # --- merchant ----------------------------------------------------------------------------------
@@ -114,6 +118,21 @@ class Run:
                 f"{self.a.v3_base}/hooks/{hook['id']}", json={"is_active": active}, headers=auth, timeout=10
             )
 
+    def source_hiccup(self) -> None:
+        """Store A answers 404 once for a live product (a transient error) and a sync of it is queued:
+        the engine soft-deletes it at B, and a later sync (its next change, or the full sync's
+        tombstone check) must restore it."""
+        live = [pid for pid, sku in self.sku.items() if sku not in self.deleted]
+        if not live:
+            return
+        pid = self.rng.choice(live)
+        self.a.fail_next("GET", rf"/catalog/products/{pid}$", status=404)
+        request = SyncRequest(connection=CONNECTION, entity_type="product", entity_id=pid, origin="pull")
+        boto3.client("sqs").send_message(
+            QueueUrl=self.box.stack.queues["SyncQueue"].url, MessageBody=request.model_dump_json()
+        )
+        self.hiccups += 1
+
     def destination_outage(self) -> None:
         self.b.fail_next("*", r"/catalog/products.*", status=503, times=self.rng.randint(1, 8))
 
@@ -156,6 +175,8 @@ def run_seed(seed: int, changes: int) -> dict[str, Any]:
                 run.set_hooks_active(False)  # notifications for the next changes are lost
             elif roll < 0.3:
                 run.set_hooks_active(True)
+            elif roll < 0.34:
+                run.source_hiccup()
             if rng.random() < 0.35 or step == changes - 1:
                 run.drain()
         run.set_hooks_active(True)
@@ -173,6 +194,7 @@ def run_seed(seed: int, changes: int) -> dict[str, Any]:
             "problems": problems[:10],
             "stale_overwrites": run.stale_overwrites,
             "lost_events": max(0, len(unfinished) - dlq),
+            "source_hiccups": run.hiccups,
         }
 
 
@@ -186,6 +208,7 @@ def main(argv: list[str]) -> int:
         "converged_seeds": sum(r["converged"] for r in results),
         "stale_overwrites": sum(r["stale_overwrites"] for r in results),
         "lost_events": sum(r["lost_events"] for r in results),
+        "source_hiccups": sum(r["source_hiccups"] for r in results),
     }
     OUT.write_text(json.dumps({**summary, "runs": results}, indent=2) + "\n")
     for key, value in summary.items():

@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_sync.jobs import cleanup_events, time_left_from
+from catalog_sync.metrics_guard import clear_when_disabled
 from catalog_sync.services import get_services
 
 logger = Logger()
@@ -19,6 +20,7 @@ metrics = Metrics()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@clear_when_disabled(metrics)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services = get_services()

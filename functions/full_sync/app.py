@@ -63,7 +63,10 @@ def _run(services: Services, request: dict[str, Any], time_left: Any) -> FullSyn
     report = full_sync(
         name,
         full_sync_sweeps(
-            connection, services.settings.full_sync_page_size, partial(snapshots.known_entity_ids, name)
+            connection,
+            services.settings.full_sync_page_size,
+            partial(snapshots.known_entity_ids, name),
+            partial(snapshots.tombstoned_entity_ids, name),
         ),
         snapshots,
         services.queue,

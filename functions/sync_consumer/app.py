@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_sync.consumer import SyncBatch
+from catalog_sync.metrics_guard import clear_when_disabled
 from catalog_sync.services import get_services
 
 logger = Logger()
@@ -27,6 +28,7 @@ SAFETY_MARGIN_S = 5.0
 
 
 @logger.inject_lambda_context(clear_state=True)
+@clear_when_disabled(metrics)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S

@@ -26,6 +26,7 @@ from catalog_sync.errors import (
     RouteNotFound,
     StorageUnavailable,
 )
+from catalog_sync.metrics_guard import clear_when_disabled
 from catalog_sync.services import get_services
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ ROUTE = "POST /webhooks/{connection}"
 
 
 @logger.inject_lambda_context(clear_state=True)
+@clear_when_disabled(metrics)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:

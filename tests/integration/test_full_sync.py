@@ -185,3 +185,19 @@ def test_a_full_sync_catches_missed_category_and_brand_changes(box: Sandbox) -> 
     assert categories == {"Kitchen": True, "Cups": True, "Seasonal": False}  # soft-deleted, not removed
     assert [b["name"] for b in destination.brands()] == ["Acme Co"]
     assert progress(box)["entities"]["category"]["deleted"] == 1
+
+
+def test_a_product_hidden_after_a_transient_404_is_restored_by_the_next_full_sync(box: Sandbox) -> None:
+    source, destination = box.source_store(CONNECTION), box.destination_store(CONNECTION)
+    [product_id] = create(source, 1)
+    run_full_sync(box)
+    consume(box, queued(box))
+    source.fail_next("GET", rf"/catalog/products/{product_id}$", status=404)  # the source blinks
+    consume(box, [SyncRequest(connection=CONNECTION, entity_type="product", entity_id=product_id)])
+    assert [p["is_visible"] for p in destination.products()] == [False]
+
+    run_full_sync(box)
+    requests = consume(box, queued(box))
+
+    assert [(r.entity_id, r.action) for r in requests] == [(product_id, "upsert")]
+    assert [p["is_visible"] for p in destination.products()] == [True]

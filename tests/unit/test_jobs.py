@@ -457,3 +457,14 @@ def test_replay_makes_one_request_per_entity_with_its_latest_action() -> None:
         "replay",
         "e9",
     )
+
+
+def test_a_listed_entity_whose_destination_holds_a_tombstone_is_enqueued_though_unchanged() -> None:
+    listing, snapshots = Listing({1: "a", 2: "b", 3: "c"}), Snapshots()
+    sweeps = [Sweep("product", listing, lambda: [1, 3], lambda: [2])]
+    full_sync("c", sweeps, snapshots, Queue(), Progress(), now=NOW, time_left_s=PLENTY)
+    queue = Queue()
+
+    full_sync("c", sweeps, snapshots, queue, Progress(), now=NOW, time_left_s=PLENTY, restart=True)
+
+    assert queue.ids() == [2]  # soft-deleted at the destination after a transient 404: restore it

@@ -70,10 +70,14 @@ def sweep(
     known_ids: Callable[[], Iterable[int]] | None = None,
     max_pages: int = 100_000,
     entity_type: EntityType = "product",
+    tombstoned_ids: Callable[[], Iterable[int]] | None = None,
 ) -> bool:
     """Run the sweep from `state` until it finishes (True) or time runs short (False). At least one
-    page is done per call, so every invocation makes progress."""
+    page is done per call, so every invocation makes progress. An entity the source lists while the
+    destination holds its tombstone (`tombstoned_ids`: soft-deleted after a transient 404, say) is
+    enqueued even when its hash is unchanged, so it is restored."""
     snapshot = snapshots.load(connection, namespace)
+    tombstones = set(tombstoned_ids()) if tombstoned_ids else set()
     seen = IdSet(state.seen_ranges)
     for done_here in range(max_pages):
         if done_here and time_left_s() < min_time_s:
@@ -86,7 +90,7 @@ def sweep(
                 continue
             seen.add(entity_id)
             digest = listing_hash(item)
-            if snapshot.get(entity_id) != digest:
+            if snapshot.get(entity_id) != digest or entity_id in tombstones:
                 changed[entity_id] = digest
         queue.send_many(sync_requests(connection, changed, origin, entity_type=entity_type))
         snapshots.put_many(connection, namespace, changed)

@@ -71,6 +71,7 @@ class Sweep:
     entity_type: EntityType
     fetch_page: FetchPage
     known_ids: Callable[[], Iterable[int]]
+    tombstoned_ids: Callable[[], Iterable[int]] | None = None
 
     @property
     def namespace(self) -> str:  # products keep the original snapshot namespace
@@ -146,6 +147,7 @@ def full_sync(
                 on_page=on_page,
                 known_ids=part.known_ids,
                 entity_type=part.entity_type,
+                tombstoned_ids=part.tombstoned_ids,
             ):
                 break
             run.finish_phase(part.entity_type)

@@ -64,11 +64,23 @@ def listing_pages(connection: Connection, page_size: int) -> FetchPage:
 
 
 def full_sync_sweeps(
-    connection: Connection, page_size: int, known_ids: Callable[[EntityType], Iterable[int]]
+    connection: Connection,
+    page_size: int,
+    known_ids: Callable[[EntityType], Iterable[int]],
+    tombstoned_ids: Callable[[EntityType], Iterable[int]] | None = None,
 ) -> list[Sweep]:
     """What a full sync sweeps, dependencies first: a BigCommerce source lists categories and brands
     besides products; a Pixlpay source lists products only (its categories travel with them)."""
-    products = Sweep("product", listing_pages(connection, page_size), partial(known_ids, "product"))
+
+    def tombstones(kind: EntityType) -> Callable[[], Iterable[int]] | None:
+        return partial(tombstoned_ids, kind) if tombstoned_ids else None
+
+    products = Sweep(
+        "product",
+        listing_pages(connection, page_size),
+        partial(known_ids, "product"),
+        tombstones("product"),
+    )
     source = connection.source
     if not isinstance(source, BigCommerceEndpoint):
         return [products]
@@ -81,8 +93,8 @@ def full_sync_sweeps(
         return client.list_brands(page=number, limit=page_size)
 
     return [
-        Sweep("category", categories, partial(known_ids, "category")),
-        Sweep("brand", brands, partial(known_ids, "brand")),
+        Sweep("category", categories, partial(known_ids, "category"), tombstones("category")),
+        Sweep("brand", brands, partial(known_ids, "brand"), tombstones("brand")),
         products,
     ]
 

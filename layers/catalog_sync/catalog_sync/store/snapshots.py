@@ -6,8 +6,9 @@ Query returns the snapshot in id order), `h` = the listing's content hash. One p
 only the entries that changed (BatchWriteItem, 25 at a time). No new table: the state table already
 has the key schema, PITR and retention this needs.
 
-`known_entity_ids` reads the entity state rows the engine writes (pk = "{connection}#{type}#{id}",
-sk = "state"): the entities present at the destination, for the full sync's missed-delete sweep.
+`known_entity_ids` / `tombstoned_entity_ids` read the entity state rows the engine writes (pk =
+"{connection}#{type}#{id}", sk = "state"): the entities present at the destination, for the full sync's
+missed-delete sweep, and those soft-deleted there, for its missed-restore check.
 """
 
 from __future__ import annotations
@@ -62,12 +63,25 @@ class SnapshotStore:
 
         A filtered Scan (the state table is keyed per entity): fine for a daily job; a GSI on
         (connection#type) would make it a Query if catalogs grow past a few hundred thousand rows."""
+        return self._entity_ids(
+            connection,
+            entity_type,
+            "attribute_exists(dest_id) AND (attribute_not_exists(deleted) OR deleted = :f)",
+            {":f": False},
+        )
+
+    def tombstoned_entity_ids(self, connection: str, entity_type: str) -> set[int]:
+        """Ids of the connection's entities soft-deleted at the destination (their tombstones)."""
+        return self._entity_ids(connection, entity_type, "deleted = :t", {":t": True})
+
+    def _entity_ids(
+        self, connection: str, entity_type: str, condition: str, values: dict[str, Any]
+    ) -> set[int]:
         prefix = f"{connection}#{entity_type}#"
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "FilterExpression": "begins_with(pk, :p) AND sk = :s AND attribute_exists(dest_id) "
-            "AND (attribute_not_exists(deleted) OR deleted = :f)",
-            "ExpressionAttributeValues": to_item({":p": prefix, ":s": "state", ":f": False}),
+            "FilterExpression": f"begins_with(pk, :p) AND sk = :s AND {condition}",
+            "ExpressionAttributeValues": to_item({":p": prefix, ":s": "state", **values}),
             "ProjectionExpression": "pk",
         }
         found: set[int] = set()
