@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -16,6 +17,8 @@ from catalog_sync.metrics_guard import clear_when_disabled
 from catalog_sync.services import get_services
 
 logger = Logger()
+# The layer logs through std logging: give it this logger's JSON format, level and context keys.
+copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
 metrics = Metrics()
 
 

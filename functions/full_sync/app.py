@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_sync.jobs import FullSyncReport, full_sync, time_left_from
@@ -32,6 +33,8 @@ from catalog_sync.store.progress import ContinuationQueue, ProgressStore
 from catalog_sync.store.snapshots import SnapshotStore
 
 logger = Logger()
+# The layer logs through std logging: give it this logger's JSON format, level and context keys.
+copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
 ERROR_RETRY_DELAY_S = 60
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_sync.jobs import audit_pull, pull_changes, time_left_from
@@ -21,6 +22,8 @@ from catalog_sync.services import get_services
 from catalog_sync.store.snapshots import SnapshotStore
 
 logger = Logger()
+# The layer logs through std logging: give it this logger's JSON format, level and context keys.
+copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -20,6 +21,8 @@ from catalog_sync.metrics_guard import clear_when_disabled
 from catalog_sync.services import get_services
 
 logger = Logger()
+# The layer logs through std logging: give it this logger's JSON format, level and context keys.
+copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 

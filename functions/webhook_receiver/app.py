@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 from catalog_sync import ingest
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger()
+# The layer logs through std logging: give it this logger's JSON format, level and context keys.
+copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
 metrics = Metrics()
 
 ROUTE = "POST /webhooks/{connection}"

@@ -508,6 +508,9 @@ def _apply_log_level(env: Mapping[str, str]) -> None:
         level = (env.get("POWERTOOLS_LOG_LEVEL") or env.get("LOG_LEVEL") or "INFO").upper()
         with contextlib.suppress(ValueError):
             logger.setLevel(level)
+            layer = logging.root.manager.loggerDict.get("catalog_sync")  # given the service's config
+            if isinstance(layer, logging.Logger) and not layer.propagate:
+                layer.setLevel(level)
 
 
 def reset_containers() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import boto3
 
 from catalog_sync.models import SyncRequest
@@ -102,3 +106,35 @@ def test_ten_price_edits_in_one_batch_are_one_destination_write_and_a_refused_pr
     )["Messages"]
     assert SyncRequest.model_validate_json(parked["Body"]).entity_id == ids[3]
     assert "409" in parked["MessageAttributes"]["error"]["StringValue"]
+
+
+def test_the_consumers_layer_logs_are_structured_json_with_the_entity_and_error(sandbox: Sandbox) -> None:
+    warm, fine = (
+        sandbox.source_store(CONNECTION).create_product(
+            {"name": name, "type": "physical", "sku": name.upper(), "price": 1, "weight": 1}
+        )
+        for name in ("Warm", "Fine")
+    )
+    state = StateStore(sandbox.stack.resources["SyncStateTable"], boto3.client("dynamodb"))
+    state.acquire(CONNECTION, "product", fine["id"], owner="someone-else", lease_s=600)
+    _enqueue(sandbox, [warm["id"]])
+    sandbox.runtime.drain(max_batches=1)  # a warm container: its logger is set up
+    _enqueue(sandbox, [fine["id"]])
+    stream = io.StringIO()
+    handlers = [h for h in logging.getLogger("catalog-sync").handlers if isinstance(h, logging.StreamHandler)]
+    previous = [h.setStream(stream) for h in handlers]
+    try:
+        sandbox.runtime.drain(max_batches=1)
+    finally:
+        for handler, old in zip(handlers, previous, strict=True):
+            if old is not None:
+                handler.setStream(old)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    [failed] = [line for line in lines if line.get("message") == "sync failed"]
+    assert (failed["level"], failed["entity"], failed["error"]) == (
+        "WARNING",
+        f"product/{fine['id']}",
+        "lease_held",
+    )
+    assert "SyncConsumerFunction" in failed["function_name"]  # the invocation's Lambda context keys
