@@ -155,7 +155,7 @@ def _large_sync() -> dict[str, float]:
 
 
 def _timed_batches(engine: Any, requests: list[Any], vt: Any, store_b: Any) -> dict[str, float]:
-    from catalog_sync.engine import SyncOutcome
+    from catalog_sync.entity_sync import SyncOutcome
 
     mark = len(store_b.request_log)
     started = vt.now()

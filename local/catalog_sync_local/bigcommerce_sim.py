@@ -17,12 +17,19 @@ import hashlib
 import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping
-from types import TracebackType
-from typing import Any
+from email.message import Message
+from typing import Any, Self
 
 from catalog_sync_local.bigcommerce_sim_catalog import Catalog
 from catalog_sync_local.bigcommerce_sim_fields import ApiError
-from catalog_sync_local.bigcommerce_sim_http import App, FailureInjector, RateLimiter, RequestRecord, Server
+from catalog_sync_local.bigcommerce_sim_http import (
+    App,
+    FailureInjector,
+    RateLimiter,
+    RequestRecord,
+    ServedSimulator,
+    Server,
+)
 from catalog_sync_local.bigcommerce_sim_routes import Routes
 from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, DeliveryLog, Dispatcher, Hooks
 
@@ -31,7 +38,7 @@ __all__ = ["ApiError", "BigCommerceStore", "Delivery", "RequestRecord"]
 FULL = ("variants", "images")
 
 
-class BigCommerceStore(DeliveryLog):
+class BigCommerceStore(DeliveryLog, ServedSimulator):
     def __init__(
         self,
         store_hash: str,
@@ -66,39 +73,31 @@ class BigCommerceStore(DeliveryLog):
             failures=self._failures,
         )
         self._port = port
-        self._server: Server | None = None
         self._event_seq = itertools.count(1)
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
-    def start(self) -> BigCommerceStore:
-        if self._server is None:
-            self._server = Server(self._app, self._port)
-            self._server.start()
-            self._port = self._server.port
+    def _open_server(self) -> Server:
+        app = self._app
+
+        def serve(
+            method: str, target: str, headers: Message, raw: bytes
+        ) -> tuple[int, dict[str, str], bytes]:
+            return app.handle(method, target, headers.get("X-Auth-Token"), raw)
+
+        return Server(serve, self._port, name="bigcommerce-sim")
+
+    def start(self) -> Self:
+        super().start()
+        if self._server is not None:
+            self._port = self._server.port  # a restarted store answers on the same port
         self._dispatcher.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and delivering (each within about two seconds)."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        super().stop()
         self._dispatcher.stop()
-
-    def __enter__(self) -> BigCommerceStore:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def api_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the store is not started")
-        return f"http://127.0.0.1:{self._server.port}"
 
     @property
     def v3_base(self) -> str:

@@ -13,10 +13,13 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, NamedTuple
+from types import TracebackType
+from typing import Any, NamedTuple, Protocol, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from catalog_sync_local.bigcommerce_sim_fields import ApiError
@@ -152,8 +155,12 @@ class App:
         return status, reply, limits
 
 
+# (method, target with query string, request headers, raw body) -> (status, headers, body bytes)
+RawHandler = Callable[[str, str, Message, bytes], tuple[int, Mapping[str, str], bytes]]
+
+
 class _Handler(BaseHTTPRequestHandler):
-    server_version = "BigCommerceSim/1.0"
+    server_version = "StoreSim/1.0"
     protocol_version = "HTTP/1.0"  # one request per connection: stop() leaves no live keep-alive sockets
     timeout = 10
 
@@ -172,8 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(min(length, 10_000_000)) if length > 0 else b""
-        app: App = self.server.app  # type: ignore[attr-defined]
-        status, headers, payload = app.handle(self.command, self.path, self.headers.get("X-Auth-Token"), raw)
+        serve: RawHandler = self.server.serve  # type: ignore[attr-defined]
+        status, headers, payload = serve(self.command, self.path, self.headers, raw)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -183,22 +190,24 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
-        return  # the App keeps its own request log
+        return  # the simulators keep their own request logs
 
 
 class Server:
-    """ThreadingHTTPServer on 127.0.0.1 in a daemon thread; stop() is prompt and bounded."""
+    """A simulator's HTTP server: ThreadingHTTPServer on 127.0.0.1 in a daemon thread, every request
+    handed to `serve`; stop() is prompt and bounded. Shared by the BigCommerce, Pixlpay and Medusa
+    simulators."""
 
-    def __init__(self, app: App, port: int = 0) -> None:
+    def __init__(self, serve: RawHandler, port: int = 0, *, name: str = "store-sim") -> None:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._httpd.daemon_threads = True
-        self._httpd.app = app  # type: ignore[attr-defined]
+        self._httpd.serve = serve  # type: ignore[attr-defined]
         self.port: int = self._httpd.server_address[1]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
             daemon=True,
-            name="bigcommerce-sim",
+            name=name,
         )
 
     def start(self) -> None:
@@ -209,3 +218,47 @@ class Server:
             self._httpd.shutdown()
             self._thread.join(timeout)
         self._httpd.server_close()
+
+
+class _Serving(Protocol):
+    port: int
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 2.0) -> None: ...
+
+
+class ServedSimulator(ABC):
+    """The lifecycle every store simulator shares: a server on 127.0.0.1 opened by `start()` (once),
+    closed by `stop()`, a context manager, and the URL it answers on."""
+
+    _server: _Serving | None = None
+
+    @abstractmethod
+    def _open_server(self) -> _Serving: ...
+
+    def start(self) -> Self:
+        if self._server is None:
+            self._server = self._open_server()
+            self._server.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        """The store URL (what a connection's `api_url` holds)."""
+        if self._server is None:
+            raise RuntimeError("the store is not started")
+        return f"http://127.0.0.1:{self._server.port}"

@@ -37,15 +37,14 @@ import secrets
 import threading
 import time
 import uuid
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from email.message import Message
 from typing import Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from catalog_sync_local.bigcommerce_sim_http import FailureInjector
+from catalog_sync_local.bigcommerce_sim_http import FailureInjector, ServedSimulator, Server
 from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, DeliveryLog, Dispatcher
 
 PREFIX = "/api/external/v1"
@@ -82,70 +81,38 @@ class RequestRecord(NamedTuple):
 
 
 class JsonServer:
-    """ThreadingHTTPServer on 127.0.0.1 in a daemon thread, calling `handler(method, path, query, body,
-    headers)`; keeps a request log. stop() is prompt and bounded."""
+    """A JSON API on the simulators' shared HTTP server (bigcommerce_sim_http.Server), calling
+    `handler(method, path, query, body, headers)`; keeps a request log."""
 
     def __init__(self, handler: Handler, name: str) -> None:
         self.log: list[RequestRecord] = []
         self._lock = threading.Lock()
-        server = self
+        self._handler = handler
+        self._server = Server(self._serve, name=name)
+        self.port: int = self._server.port
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-            timeout = 10
-
-            def do_GET(self) -> None:
-                self._serve()
-
-            def do_POST(self) -> None:
-                self._serve()
-
-            def do_PUT(self) -> None:
-                self._serve()
-
-            def do_DELETE(self) -> None:
-                self._serve()
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(min(length, 10_000_000)) if length > 0 else b""
-                url = urlsplit(self.path)
-                query = dict(parse_qsl(url.query, keep_blank_values=True))
-                try:
-                    body = json.loads(raw) if raw.strip() else None
-                except ValueError:
-                    headers: dict[str, str] = {}
-                    status, reply = 400, {"message": "invalid JSON"}
-                else:
-                    status, reply, headers = handler(self.command, url.path, query, body, dict(self.headers))
-                with server._lock:
-                    server.log.append(RequestRecord(self.command, url.path, status))
-                payload = b"" if reply is None else json.dumps(reply).encode()
-                self.send_response(status)
-                for key, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self.port: int = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name=name
-        )
+    def _serve(
+        self, method: str, target: str, headers: Message, raw: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(target)
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            extra: dict[str, str] = {}
+            status, reply = 400, {"message": "invalid JSON"}
+        else:
+            status, reply, extra = self._handler(method, url.path, query, body, dict(headers.items()))
+        with self._lock:
+            self.log.append(RequestRecord(method, url.path, status))
+        payload = b"" if reply is None else json.dumps(reply).encode()
+        return status, {"Content-Type": "application/json", **extra}, payload
 
     def start(self) -> None:
-        self._thread.start()
+        self._server.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        if self._thread.is_alive():
-            self._httpd.shutdown()
-            self._thread.join(timeout)
-        self._httpd.server_close()
+        self._server.stop(timeout)
 
     def records(self) -> list[RequestRecord]:
         with self._lock:
@@ -176,7 +143,7 @@ class FixedWindow:
             return allowed, headers
 
 
-class JsonStore(ABC):
+class JsonStore(ServedSimulator):
     """What the JSON API simulators share: serving on 127.0.0.1 through JsonServer, the request log,
     and failure injection (the BigCommerce simulator's FailureInjector)."""
 
@@ -185,42 +152,22 @@ class JsonStore(ABC):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._failures = FailureInjector()
-        self._server: JsonServer | None = None
 
     @abstractmethod
     def _handle(
         self, method: str, path: str, query: dict[str, str], body: Any, headers: Mapping[str, str]
     ) -> Reply: ...
 
-    def start(self) -> Self:
-        if self._server is None:
-            self._server = JsonServer(self._handle, self.server_name)
-            self._server.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def api_url(self) -> str:
-        """The store URL (what a connection's `api_url` holds)."""
-        if self._server is None:
-            raise RuntimeError("the store is not started")
-        return f"http://127.0.0.1:{self._server.port}"
+    def _open_server(self) -> JsonServer:
+        return JsonServer(self._handle, self.server_name)
 
     @property
     def request_log(self) -> list[RequestRecord]:
-        return [] if self._server is None else self._server.records()
+        return [] if self._json_server is None else self._json_server.records()
+
+    @property
+    def _json_server(self) -> JsonServer | None:
+        return self._server if isinstance(self._server, JsonServer) else None
 
     def fail_next(self, method: str, path_regex: str, status: int = 500, times: int = 1) -> None:
         self._failures.add(method, path_regex, status, times)

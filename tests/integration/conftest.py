@@ -7,8 +7,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from catalog_sync.models import SyncRequest
 from catalog_sync_local.sandbox import Sandbox
 
 CONNECTION = "store-a-to-b"
@@ -67,3 +69,17 @@ def modified_template(tmp_path: Path, change: Callable[[dict[str, Any]], None]) 
     path = tmp_path / "template.yaml"
     path.write_text(json.dumps(template, indent=1))  # JSON is YAML: load_template reads it back
     return path
+
+
+def queued(box: Sandbox) -> list[SyncRequest]:
+    """Take every message off SyncQueue (without syncing them)."""
+    sqs, url = boto3.client("sqs"), box.stack.queues["SyncQueue"].url
+    taken: list[SyncRequest] = []
+    for _ in range(1_000):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            taken.append(SyncRequest.model_validate_json(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return taken

@@ -22,7 +22,7 @@ from catalog_sync.store.progress import ProgressStore
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.sandbox import Sandbox
 from tests.conftest import EVENTS
-from tests.integration.conftest import CONNECTION
+from tests.integration.conftest import CONNECTION, queued
 
 _serial = itertools.count()
 
@@ -40,19 +40,6 @@ def create(store: BigCommerceStore, count: int) -> list[int]:
         store.create_product({"name": f"Full {n}", "sku": f"FULL-{n}", "price": 1, "weight": 1})["id"]
         for n in numbers
     ]
-
-
-def queued(box: Sandbox) -> list[SyncRequest]:
-    sqs, url = boto3.client("sqs"), box.stack.queues["SyncQueue"].url
-    taken: list[SyncRequest] = []
-    for _ in range(200):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            taken.append(SyncRequest.model_validate_json(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return taken
 
 
 def consume(box: Sandbox, requests: list[SyncRequest]) -> list[SyncRequest]:

@@ -26,7 +26,7 @@ from catalog_sync.store.snapshots import SnapshotStore
 from catalog_sync.store.state import StateStore
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.sandbox import Sandbox
-from tests.integration.conftest import CONNECTION
+from tests.integration.conftest import CONNECTION, queued
 
 T0 = 1_795_000_000.0
 
@@ -46,20 +46,6 @@ class KilledAfter:
             raise Killed
         self.left -= 1
         return self.source.list_products(**kwargs)
-
-
-def queued(box: Sandbox) -> list[SyncRequest]:
-    """Take every message off SyncQueue (without syncing them)."""
-    sqs, url = boto3.client("sqs"), box.stack.queues["SyncQueue"].url
-    taken: list[SyncRequest] = []
-    for _ in range(1_000):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            break
-        for message in messages:
-            taken.append(SyncRequest.model_validate_json(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return taken
 
 
 def frozen_clock(store: BigCommerceStore, start: float = T0) -> list[float]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.engine import SyncOutcome
+from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.errors import PermanentError, RetriableError
 from catalog_sync.models import SyncRequest
 from catalog_sync.store.changelog import Change

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from catalog_sync.connections import Connection, Signing
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
-from catalog_sync.engine import CatalogSync, SyncOutcome
+from catalog_sync.engine import CatalogSync
+from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.models import SyncRequest
 from catalog_sync.store.state import StateStore
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore

@@ -15,7 +15,7 @@ from catalog_sync.connections import Connection, MedusaEndpoint, PixlpayEndpoint
 from catalog_sync.connectors.http import HttpStatusError
 from catalog_sync.connectors.medusa import MedusaClient
 from catalog_sync.connectors.pixlpay import PixlpayClient
-from catalog_sync.engine import ExternalIdSync
+from catalog_sync.external_id_sync import ExternalIdSync
 from catalog_sync.models import SyncRequest
 from catalog_sync.store.changelog import ChangeLog
 from catalog_sync.store.state import StateStore

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from catalog_sync.engine import SyncOutcome
+from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.errors import CatalogSyncError, PermanentError
 from catalog_sync.models import SyncRequest
 

@@ -1,11 +1,11 @@
-"""Sync one entity: fetch its current state at the source, map, guard, and apply only what changed.
+"""BigCommerce store -> BigCommerce store (seed 003): sync one product, category or brand.
 
-Every path (webhook, hourly pull, full sync, replay) ends here, so correctness is argued once:
-- a lease per entity serialises concurrent workers; the loser retries later (RetriableError);
-- a notification never carries data: we fetch the current version, so an old event is harmless;
-- the version guard refuses a source answer older than what was applied; an unchanged hash writes nothing;
+On top of what every engine guarantees (entity_sync.py):
 - dependencies first: categories (parent chain) and the brand are mapped to destination ids before the
   product that uses them, syncing them on the way when they are unknown;
+- products are matched by SKU when unmapped (a duplicate or missing SKU is a recorded error);
+- a product's parts (fields, variants, images) are written step by step and recorded as they land;
+  `sync_many` writes several products' fields in one batch request;
 - a product missing at the source becomes a soft delete at the destination (hidden, disabled), restored
   by the next sync that finds it again.
 """
@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from catalog_sync.connections import Connection
 from catalog_sync.connectors.bigcommerce import (
@@ -31,45 +29,19 @@ from catalog_sync.connectors.bigcommerce import (
     product_from_bigcommerce,
 )
 from catalog_sync.connectors.http import RETRIABLE_STATUS, HttpStatusError
+from catalog_sync.entity_sync import (
+    ChangeRecorder,
+    EntitySync,
+    OutcomeAction,
+    StateRepository,
+    SyncOutcome,
+    int_id,
+    is_older,
+)
 from catalog_sync.errors import DuplicateSku, MissingSku, PermanentError, RetriableError, SyncError
-from catalog_sync.models import EntityType, FlatProduct, Grouping, Product, SyncRequest, canonical_hash
+from catalog_sync.models import EntityType, Product, SyncRequest, canonical_hash
 from catalog_sync.product_parts import PartsWriter, parts_after_create
-from catalog_sync.store.changelog import Change
 from catalog_sync.store.state import EntityState
-
-OutcomeAction = Literal[
-    "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending"
-]
-
-
-class ChangeRecorder(Protocol):
-    """The audit trail (store/changelog.py): one entry per change applied at the destination."""
-
-    def record(self, change: Change) -> None: ...
-
-
-class StateRepository(Protocol):
-    def get(self, connection: str, entity_type: str, source_id: int) -> EntityState | None: ...
-
-    def acquire(
-        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
-    ) -> EntityState: ...
-
-    def commit(self, state: EntityState, *, owner: str) -> None: ...
-
-    def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class SyncOutcome:
-    entity_type: EntityType
-    source_id: int
-    action: OutcomeAction
-    dest_id: int | str | None = None
-
-    @property
-    def wrote(self) -> bool:
-        return self.action in ("created", "updated", "restored", "deleted")
 
 
 @dataclass
@@ -91,7 +63,7 @@ def _item_error(status: int, message: str) -> SyncError:
     return PermanentError(f"batch product update refused: {message}")
 
 
-class CatalogSync:
+class CatalogSync(EntitySync):
     """Brings single entities of one connection in sync, BigCommerce source to BigCommerce destination."""
 
     def __init__(
@@ -105,13 +77,9 @@ class CatalogSync:
         lease_s: float = 120.0,
         changes: ChangeRecorder | None = None,
     ) -> None:
-        self.connection = connection
+        super().__init__(connection, state, owner=owner, lease_s=lease_s, changes=changes)
         self.source = source
         self.destination = destination
-        self.state = state
-        self.owner = owner
-        self.lease_s = lease_s
-        self.changes = changes
         self._written: list[str] = []
         self._deferred: list[_DeferredFields] | None = None  # set while sync_many runs
         self._syncers: Mapping[str, Callable[[int], SyncOutcome]] = {
@@ -135,7 +103,7 @@ class CatalogSync:
             product = product_from_bigcommerce(data)
             if not product.sku:
                 raise MissingSku(f"product {product_id} has no SKU: it cannot be matched at the destination")
-            if _is_older(product.date_modified, current.source_modified):
+            if is_older(product.date_modified, current.source_modified):
                 return self._finish(current, "stale")
             product = self._with_channel_availability(product)
             categories = [self._dest_id("category", c) for c in product.categories]
@@ -150,7 +118,7 @@ class CatalogSync:
             fields = product_fields_payload(product, categories, brand)
             fields_digest = canonical_hash(fields)
             self._written = []
-            dest_id = _int_id(current.dest_id) or self._find_by_sku(product.sku)
+            dest_id = int_id(current.dest_id) or self._find_by_sku(product.sku)
             if dest_id is None:
                 created = self._create_product(product, categories, brand)
                 dest_id = int(created["id"])
@@ -206,7 +174,8 @@ class CatalogSync:
     def _save_progress(self, current: EntityState, dest_id: int, parts: dict[str, Any]) -> None:
         progress = replace(current, dest_id=dest_id, parts=parts, last_outcome="partial")
         self.state.commit(progress, owner=self.owner)
-        self._record(progress, "partial", progress.source_modified)
+        self._record(progress, "partial", progress.source_modified, self._written)
+        self._written = []
 
     # --- several entities at once: product fields in batch writes ----------------------------------
 
@@ -285,7 +254,7 @@ class CatalogSync:
         return int(found["id"]) if found else None
 
     def _soft_delete_product(self, current: EntityState) -> SyncOutcome:
-        dest_id = _int_id(current.dest_id)
+        dest_id = int_id(current.dest_id)
         if dest_id is None or current.deleted:
             return self._finish(current, "absent")
         self._written = sorted(SOFT_DELETE_PAYLOAD)
@@ -358,7 +327,7 @@ class CatalogSync:
         if current.dest_id and not current.deleted and current.content_hash == digest:
             return self._finish(current, "unchanged")
         self._written = sorted(payload)
-        dest_id = _int_id(current.dest_id) or (int(existing["id"]) if existing else None)
+        dest_id = int_id(current.dest_id) or (int(existing["id"]) if existing else None)
         if dest_id is None:
             dest_id = int(create(payload)["id"])
             action: OutcomeAction = "created"
@@ -373,7 +342,7 @@ class CatalogSync:
         update: Callable[[int, dict[str, Any]], dict[str, Any]],
         payload: dict[str, Any],
     ) -> SyncOutcome:
-        dest_id = _int_id(current.dest_id)
+        dest_id = int_id(current.dest_id)
         if dest_id is None or current.deleted:
             return self._finish(current, "absent")
         self._written = sorted(payload)
@@ -387,238 +356,19 @@ class CatalogSync:
     def _dest_id(self, entity_type: EntityType, source_id: int) -> int:
         """The destination id of a dependency, syncing it first when it is not mapped yet."""
         known = self.state.get(self.connection.name, entity_type, source_id)
-        known_id = _int_id(known.dest_id) if known is not None and not known.deleted else None
+        known_id = int_id(known.dest_id) if known is not None and not known.deleted else None
         if known_id:
             return known_id
         written = self._written
         outcome = self._syncers[entity_type](source_id)
         self._written = written
-        dest_id = _int_id(outcome.dest_id)
+        dest_id = int_id(outcome.dest_id)
         if dest_id is None or outcome.action in ("deleted", "absent"):
             raise PermanentError(f"{entity_type} {source_id} is referenced but does not exist at the source")
         return dest_id
 
-    # --- lease and state ----------------------------------------------------------------------------
-
-    @contextmanager
-    def _leased(self, entity_type: EntityType, source_id: int) -> Iterator[EntityState]:
-        current = self.state.acquire(
-            self.connection.name, entity_type, source_id, owner=self.owner, lease_s=self.lease_s
-        )
-        try:
-            yield current
-        except BaseException:
-            self.state.release(self.connection.name, entity_type, source_id, owner=self.owner)
-            raise
+    # --- state --------------------------------------------------------------------------------------
 
     def _finish(self, current: EntityState, action: OutcomeAction, **changes: Any) -> SyncOutcome:
-        new_state = replace(current, last_outcome=action, **changes)
-        self.state.commit(new_state, owner=self.owner)
-        if action in ("created", "updated", "restored", "deleted"):
-            self._record(new_state, action, new_state.source_modified)
-        return SyncOutcome(
-            entity_type=current.entity_type,  # type: ignore[arg-type]
-            source_id=current.source_id,
-            action=action,
-            dest_id=new_state.dest_id,
-        )
-
-    def _record(self, state: EntityState, action: str, version: str | None) -> None:
-        if self.changes is None:
-            return
-        self.changes.record(
-            Change(
-                connection=state.connection,
-                entity_type=state.entity_type,
-                source_id=state.source_id,
-                action=action,
-                source_version=version,
-                fields=tuple(self._written),
-                dest_id=state.dest_id,
-                response={"dest_id": state.dest_id, "parts_written": len(self._written)},
-            )
-        )
-        self._written = []
-
-
-def _int_id(value: int | str | None) -> int | None:
-    return int(value) if value not in (None, "", 0) else None
-
-
-def _is_older(modified: datetime, applied_iso: str | None) -> bool:
-    return applied_iso is not None and modified < datetime.fromisoformat(applied_iso)
-
-
-# --- flat products by external id (Pixlpay -> Medusa) ----------------------------------------------
-
-
-class ProductSource(Protocol):
-    """A source of flat products (connectors/pixlpay.py)."""
-
-    def fetch_product(self, product_id: int) -> FlatProduct | None: ...
-
-
-class ProductDestination(Protocol):
-    """A destination addressed by external id (connectors/medusa.py)."""
-
-    def ensure_category(self, category: Grouping) -> str: ...
-
-    def ensure_brand(self, name: str) -> str: ...
-
-    def find_product(self, external_id: str) -> dict[str, Any] | None: ...
-
-    def product_parts(
-        self, product: FlatProduct, *, category_id: str | None, brand_id: str | None
-    ) -> dict[str, dict[str, Any]]: ...
-
-    def create_product(self, parts: dict[str, dict[str, Any]]) -> dict[str, Any]: ...
-
-    def write_part(self, dest_id: str, name: str, payload: dict[str, Any], ids: dict[str, Any]) -> None: ...
-
-    def soft_delete(self, dest_id: str) -> None: ...
-
-
-class ExternalIdSync:
-    """Brings flat products (no variants, one category) in sync with a destination that names them by
-    external id. The same guarantees as CatalogSync: lease, version guard (source `updated_at`) and content
-    hash, dependencies first (category, brand), parts written only when changed and recorded as they land
-    (a failed step leaves state the retry completes), soft delete and restore, an audit entry per change.
-    A product is found again by external id when unmapped, so a lost create response never duplicates it."""
-
-    def __init__(
-        self,
-        connection: Connection,
-        source: ProductSource,
-        destination: ProductDestination,
-        state: StateRepository,
-        *,
-        owner: str,
-        brand: str | None = None,
-        lease_s: float = 120.0,
-        changes: ChangeRecorder | None = None,
-    ) -> None:
-        self.connection = connection
-        self.source = source
-        self.destination = destination
-        self.state = state
-        self.owner = owner
-        self.brand = brand
-        self.lease_s = lease_s
-        self.changes = changes
-
-    def sync(self, request: SyncRequest) -> SyncOutcome:
-        if request.entity_type != "product":  # categories and brands travel with their products
-            return SyncOutcome(request.entity_type, request.entity_id, "absent")
-        return self.sync_product(request.entity_id)
-
-    def sync_product(self, product_id: int) -> SyncOutcome:
-        name = self.connection.name
-        current = self.state.acquire(name, "product", product_id, owner=self.owner, lease_s=self.lease_s)
-        try:
-            return self._sync_product(current)
-        except BaseException:
-            self.state.release(name, "product", product_id, owner=self.owner)
-            raise
-
-    def _sync_product(self, current: EntityState) -> SyncOutcome:
-        product = self.source.fetch_product(current.source_id)
-        if product is None:
-            if current.dest_id is None or current.deleted:
-                return self._finish(current, "absent", [])
-            self.destination.soft_delete(str(current.dest_id))
-            parts = {**(current.parts or {}), "fields": None}  # overwritten: a restore rewrites them
-            return self._finish(
-                current, "deleted", ["status", "metadata"], deleted=True, content_hash="", parts=parts
-            )
-        if _is_older(product.version, current.source_modified):
-            return self._finish(current, "stale", [])
-        category_id = self._category(product.category) if product.category else None
-        brand_id = self._brand() if self.brand else None
-        parts = self.destination.product_parts(product, category_id=category_id, brand_id=brand_id)
-        digest = canonical_hash(parts)
-        version = product.version.isoformat()
-        if current.dest_id and not current.deleted and current.content_hash == digest:
-            return self._finish(current, "unchanged", [], source_modified=version)
-        applied: dict[str, Any] = copy.deepcopy(current.parts or {})
-        dest_id = str(current.dest_id) if current.dest_id else None
-        if dest_id is None:
-            found = self.destination.find_product(product.external_id)
-            if found is not None:
-                dest_id, applied = str(found["id"]), {"ids": found.get("ids") or {}}
-        if dest_id is None:
-            created = self.destination.create_product(parts)
-            applied = {"ids": created.get("ids") or {}, **{k: canonical_hash(v) for k, v in parts.items()}}
-            return self._finish(
-                current, "created", sorted(parts), dest_id=str(created["id"]), content_hash=digest,
-                source_modified=version, deleted=False, parts=applied,
-            )  # fmt: skip
-        written: list[str] = []
-        try:
-            for part, payload in parts.items():
-                part_digest = canonical_hash(payload)
-                if applied.get(part) != part_digest:
-                    self.destination.write_part(dest_id, part, payload, applied.get("ids") or {})
-                    applied[part] = part_digest
-                    written.append(part)
-        except Exception:
-            self.state.commit(
-                replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"), owner=self.owner
-            )
-            raise
-        return self._finish(
-            current, "restored" if current.deleted else "updated", written, dest_id=dest_id,
-            content_hash=digest, source_modified=version, deleted=False, parts=applied,
-        )  # fmt: skip
-
-    def _category(self, category: Grouping) -> str:
-        return self._dependency("category", category.source_id, category.model_dump(mode="json"),
-                                lambda: self.destination.ensure_category(category))  # fmt: skip
-
-    def _brand(self) -> str:
-        brand = self.brand or ""
-        return self._dependency("brand", 0, {"name": brand}, lambda: self.destination.ensure_brand(brand))
-
-    def _dependency(self, kind: EntityType, source_id: int, payload: Any, ensure: Callable[[], str]) -> str:
-        """Find-or-create at the destination once; afterwards only when the source's data changed."""
-        digest = canonical_hash(payload)
-        known = self.state.get(self.connection.name, kind, source_id)
-        if known is not None and known.dest_id and known.content_hash == digest:
-            return str(known.dest_id)
-        state = self.state.acquire(
-            self.connection.name, kind, source_id, owner=self.owner, lease_s=self.lease_s
-        )
-        try:
-            dest_id = ensure()
-        except BaseException:
-            self.state.release(self.connection.name, kind, source_id, owner=self.owner)
-            raise
-        action: OutcomeAction = "updated" if state.dest_id else "created"
-        self.state.commit(
-            replace(state, dest_id=dest_id, content_hash=digest, last_outcome=action), owner=self.owner
-        )
-        self._record(replace(state, dest_id=dest_id), action, None, sorted(payload))
-        return dest_id
-
-    def _finish(
-        self, current: EntityState, action: OutcomeAction, written: list[str], **changes: Any
-    ) -> SyncOutcome:
-        new_state = replace(current, last_outcome=action, **changes)
-        self.state.commit(new_state, owner=self.owner)
-        if action in ("created", "updated", "restored", "deleted"):
-            self._record(new_state, action, new_state.source_modified, written)
-        return SyncOutcome("product", current.source_id, action, new_state.dest_id)
-
-    def _record(self, state: EntityState, action: str, version: str | None, written: list[str]) -> None:
-        if self.changes is not None:
-            self.changes.record(
-                Change(
-                    connection=state.connection,
-                    entity_type=state.entity_type,
-                    source_id=state.source_id,
-                    action=action,
-                    source_version=version,
-                    fields=tuple(written),
-                    dest_id=state.dest_id,
-                    response={"dest_id": state.dest_id},
-                )
-            )
+        written, self._written = self._written, []
+        return self._commit(current, action, written, **changes)

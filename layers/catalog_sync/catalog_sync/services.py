@@ -153,7 +153,7 @@ def _bigcommerce_engine(connection: Any, source: Any, destination: Any, state: A
 
 
 def _external_id_engine(connection: Any, source: Any, destination: Any, state: Any, **kwargs: Any) -> Any:
-    from catalog_sync.engine import ExternalIdSync
+    from catalog_sync.external_id_sync import ExternalIdSync
 
     return ExternalIdSync(connection, source, destination, state, brand=connection.source.brand, **kwargs)
 

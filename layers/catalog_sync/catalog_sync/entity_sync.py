@@ -1,0 +1,128 @@
+"""What every sync engine shares: the contract (`sync(request) -> SyncOutcome`), the ports it works
+through (state with leases, the audit trail) and the bookkeeping around one entity's sync.
+
+Every path (webhook, hourly pull, full sync, replay) ends in an engine, so correctness is argued once:
+- a lease per entity serialises concurrent workers; the loser retries later (RetriableError);
+- a notification never carries data: the engine fetches the current version, so an old event is harmless;
+- the version guard refuses a source answer older than what was applied; an unchanged hash writes nothing;
+- every applied change is committed with the lease released, and recorded in the audit trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from catalog_sync.connections import Connection
+from catalog_sync.models import EntityType
+from catalog_sync.store.changelog import Change
+from catalog_sync.store.state import EntityState
+
+OutcomeAction = Literal[
+    "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending"
+]
+WRITES = frozenset({"created", "updated", "restored", "deleted"})  # the outcomes that wrote
+
+
+class ChangeRecorder(Protocol):
+    """The audit trail (store/changelog.py): one entry per change applied at the destination."""
+
+    def record(self, change: Change) -> None: ...
+
+
+class StateRepository(Protocol):
+    def get(self, connection: str, entity_type: str, source_id: int) -> EntityState | None: ...
+
+    def acquire(
+        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
+    ) -> EntityState: ...
+
+    def commit(self, state: EntityState, *, owner: str) -> None: ...
+
+    def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    entity_type: EntityType
+    source_id: int
+    action: OutcomeAction
+    dest_id: int | str | None = None
+
+    @property
+    def wrote(self) -> bool:
+        return self.action in WRITES
+
+
+class EntitySync:
+    """Lease, commit and audit for one connection's entities; subclasses fetch, map and write."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        state: StateRepository,
+        *,
+        owner: str,
+        lease_s: float = 120.0,
+        changes: ChangeRecorder | None = None,
+    ) -> None:
+        self.connection = connection
+        self.state = state
+        self.owner = owner
+        self.lease_s = lease_s
+        self.changes = changes
+
+    @contextmanager
+    def _leased(self, entity_type: EntityType, source_id: int) -> Iterator[EntityState]:
+        """The entity's state, leased to this worker; released if the body raises (a commit releases
+        it otherwise)."""
+        current = self.state.acquire(
+            self.connection.name, entity_type, source_id, owner=self.owner, lease_s=self.lease_s
+        )
+        try:
+            yield current
+        except BaseException:
+            self.state.release(self.connection.name, entity_type, source_id, owner=self.owner)
+            raise
+
+    def _commit(
+        self, current: EntityState, action: OutcomeAction, written: Sequence[str], **changes: Any
+    ) -> SyncOutcome:
+        """Commit the entity's new state (releasing the lease); record it when it wrote something."""
+        new_state = replace(current, last_outcome=action, **changes)
+        self.state.commit(new_state, owner=self.owner)
+        if action in WRITES:
+            self._record(new_state, action, new_state.source_modified, written)
+        return SyncOutcome(
+            entity_type=current.entity_type,  # type: ignore[arg-type]
+            source_id=current.source_id,
+            action=action,
+            dest_id=new_state.dest_id,
+        )
+
+    def _record(self, state: EntityState, action: str, version: str | None, written: Sequence[str]) -> None:
+        if self.changes is None:
+            return
+        self.changes.record(
+            Change(
+                connection=state.connection,
+                entity_type=state.entity_type,
+                source_id=state.source_id,
+                action=action,
+                source_version=version,
+                fields=tuple(written),
+                dest_id=state.dest_id,
+                response={"dest_id": state.dest_id, "parts_written": len(written)},
+            )
+        )
+
+
+def int_id(value: int | str | None) -> int | None:
+    return int(value) if value not in (None, "", 0) else None
+
+
+def is_older(modified: datetime, applied_iso: str | None) -> bool:
+    return applied_iso is not None and modified < datetime.fromisoformat(applied_iso)

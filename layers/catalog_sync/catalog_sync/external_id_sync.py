@@ -1,0 +1,156 @@
+"""Flat products by external id (seed 000: Pixlpay -> an external system; Medusa per seed 002).
+
+On top of what every engine guarantees (entity_sync.py): products are named `pixlpay_<id>` at the
+destination and found again by it when unmapped (a lost create response never duplicates one); the
+category and the connection's brand are ensured first; parts are written only when changed and recorded
+as they land (a failed step leaves state the retry completes); soft delete and restore.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol
+
+from catalog_sync.connections import Connection
+from catalog_sync.entity_sync import (
+    ChangeRecorder,
+    EntitySync,
+    OutcomeAction,
+    StateRepository,
+    SyncOutcome,
+    is_older,
+)
+from catalog_sync.models import EntityType, FlatProduct, Grouping, SyncRequest, canonical_hash
+from catalog_sync.store.state import EntityState
+
+
+class ProductSource(Protocol):
+    """A source of flat products (connectors/pixlpay.py)."""
+
+    def fetch_product(self, product_id: int) -> FlatProduct | None: ...
+
+
+class ProductDestination(Protocol):
+    """A destination addressed by external id (connectors/medusa.py)."""
+
+    def ensure_category(self, category: Grouping) -> str: ...
+
+    def ensure_brand(self, name: str) -> str: ...
+
+    def find_product(self, external_id: str) -> dict[str, Any] | None: ...
+
+    def product_parts(
+        self, product: FlatProduct, *, category_id: str | None, brand_id: str | None
+    ) -> dict[str, dict[str, Any]]: ...
+
+    def create_product(self, parts: dict[str, dict[str, Any]]) -> dict[str, Any]: ...
+
+    def write_part(self, dest_id: str, name: str, payload: dict[str, Any], ids: dict[str, Any]) -> None: ...
+
+    def soft_delete(self, dest_id: str) -> None: ...
+
+
+class ExternalIdSync(EntitySync):
+    """Brings flat products (no variants, one category) in sync with a destination that names them by
+    external id. The same guarantees as CatalogSync: lease, version guard (source `updated_at`) and content
+    hash, dependencies first (category, brand), parts written only when changed and recorded as they land
+    (a failed step leaves state the retry completes), soft delete and restore, an audit entry per change.
+    A product is found again by external id when unmapped, so a lost create response never duplicates it."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        source: ProductSource,
+        destination: ProductDestination,
+        state: StateRepository,
+        *,
+        owner: str,
+        brand: str | None = None,
+        lease_s: float = 120.0,
+        changes: ChangeRecorder | None = None,
+    ) -> None:
+        super().__init__(connection, state, owner=owner, lease_s=lease_s, changes=changes)
+        self.source = source
+        self.destination = destination
+        self.brand = brand
+
+    def sync(self, request: SyncRequest) -> SyncOutcome:
+        if request.entity_type != "product":  # categories and brands travel with their products
+            return SyncOutcome(request.entity_type, request.entity_id, "absent")
+        return self.sync_product(request.entity_id)
+
+    def sync_product(self, product_id: int) -> SyncOutcome:
+        with self._leased("product", product_id) as current:
+            return self._sync_product(current)
+
+    def _sync_product(self, current: EntityState) -> SyncOutcome:
+        product = self.source.fetch_product(current.source_id)
+        if product is None:
+            if current.dest_id is None or current.deleted:
+                return self._commit(current, "absent", [])
+            self.destination.soft_delete(str(current.dest_id))
+            parts = {**(current.parts or {}), "fields": None}  # overwritten: a restore rewrites them
+            return self._commit(
+                current, "deleted", ["status", "metadata"], deleted=True, content_hash="", parts=parts
+            )
+        if is_older(product.version, current.source_modified):
+            return self._commit(current, "stale", [])
+        category_id = self._category(product.category) if product.category else None
+        brand_id = self._brand() if self.brand else None
+        parts = self.destination.product_parts(product, category_id=category_id, brand_id=brand_id)
+        digest = canonical_hash(parts)
+        version = product.version.isoformat()
+        if current.dest_id and not current.deleted and current.content_hash == digest:
+            return self._commit(current, "unchanged", [], source_modified=version)
+        applied: dict[str, Any] = copy.deepcopy(current.parts or {})
+        dest_id = str(current.dest_id) if current.dest_id else None
+        if dest_id is None:
+            found = self.destination.find_product(product.external_id)
+            if found is not None:
+                dest_id, applied = str(found["id"]), {"ids": found.get("ids") or {}}
+        if dest_id is None:
+            created = self.destination.create_product(parts)
+            applied = {"ids": created.get("ids") or {}, **{k: canonical_hash(v) for k, v in parts.items()}}
+            return self._commit(
+                current, "created", sorted(parts), dest_id=str(created["id"]), content_hash=digest,
+                source_modified=version, deleted=False, parts=applied,
+            )  # fmt: skip
+        written: list[str] = []
+        try:
+            for part, payload in parts.items():
+                part_digest = canonical_hash(payload)
+                if applied.get(part) != part_digest:
+                    self.destination.write_part(dest_id, part, payload, applied.get("ids") or {})
+                    applied[part] = part_digest
+                    written.append(part)
+        except Exception:
+            self.state.commit(
+                replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"), owner=self.owner
+            )
+            raise
+        return self._commit(
+            current, "restored" if current.deleted else "updated", written, dest_id=dest_id,
+            content_hash=digest, source_modified=version, deleted=False, parts=applied,
+        )  # fmt: skip
+
+    def _category(self, category: Grouping) -> str:
+        return self._dependency("category", category.source_id, category.model_dump(mode="json"),
+                                lambda: self.destination.ensure_category(category))  # fmt: skip
+
+    def _brand(self) -> str:
+        brand = self.brand or ""
+        return self._dependency("brand", 0, {"name": brand}, lambda: self.destination.ensure_brand(brand))
+
+    def _dependency(self, kind: EntityType, source_id: int, payload: Any, ensure: Callable[[], str]) -> str:
+        """Find-or-create at the destination once; afterwards only when the source's data changed."""
+        digest = canonical_hash(payload)
+        known = self.state.get(self.connection.name, kind, source_id)
+        if known is not None and known.dest_id and known.content_hash == digest:
+            return str(known.dest_id)
+        with self._leased(kind, source_id) as state:
+            dest_id = ensure()
+            action: OutcomeAction = "updated" if state.dest_id else "created"
+            self._commit(state, action, sorted(payload), dest_id=dest_id, content_hash=digest)
+        return dest_id
