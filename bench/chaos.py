@@ -26,8 +26,8 @@ from typing import Any
 import boto3
 import requests
 
-from catalog_sync.models import SyncRequest
 from catalog_sync.signatures import sign_standard_webhooks
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.compare import catalog_differences
 from catalog_sync_local.sample_events import local_signing_secret
 from catalog_sync_local.sandbox import Sandbox

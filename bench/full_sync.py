@@ -21,8 +21,8 @@ from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.paging import Page
 from catalog_sync.engine import CatalogSync
 from catalog_sync.jobs import Sweep, full_sync
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.state import EntityState
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 
 SECTION = "full sync"

@@ -124,7 +124,7 @@ def _large_sync() -> dict[str, float]:
     """2,000 products copied A -> B, then all repriced and synced again, in SQS-sized batches through
     `sync_many` (what the consumer does), with store B under the real 150 / 30 s quota. B and the
     client share a VirtualTime: real work takes real time, waits for the window cost nothing."""
-    from catalog_sync.models import SyncRequest
+    from catalog_sync.sync_request import SyncRequest
     from catalog_sync_local.virtual_time import VirtualTime
 
     vt = VirtualTime()
@@ -176,7 +176,7 @@ def _timed_batches(engine: Any, requests: list[Any], vt: Any, store_b: Any) -> d
 
 
 def _webhook_ratio() -> dict[str, float]:
-    from catalog_sync.models import SyncRequest
+    from catalog_sync.sync_request import SyncRequest
 
     with _rig(1_000_000, 30_000) as rig:
         a, b, naive_b = rig["a"], rig["b"], rig["naive_b"]
@@ -227,7 +227,7 @@ def _webhook_ratio() -> dict[str, float]:
 def _process_batch(engine: Any, naive: _Naive, batch: list[int]) -> None:
     """Ours: what the consumer does (one sync per entity per batch, product fields in batch writes).
     Naive: every event on its own."""
-    from catalog_sync.models import SyncRequest
+    from catalog_sync.sync_request import SyncRequest
 
     engine.sync_many([SyncRequest(connection="bench", entity_type="product", entity_id=pid) for pid in batch])
     for product_id in batch:

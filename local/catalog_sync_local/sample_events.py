@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from catalog_sync.models import SyncRequest
 from catalog_sync.signatures import sign_pixlpay, sign_standard_webhooks
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.runtime import http_api_event, scheduled_event, sqs_event
 from catalog_sync_local.stack import HttpRoute
 

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog_sync.models import SyncRequest
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.sandbox import Sandbox
 
 CONNECTION = "store-a-to-b"

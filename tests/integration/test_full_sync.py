@@ -17,8 +17,8 @@ import boto3
 import pytest
 
 from catalog_sync.jobs import FULL_SYNC_JOB
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.progress import ProgressStore
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.sandbox import Sandbox
 from tests.conftest import EVENTS

@@ -8,8 +8,8 @@ import time
 import boto3
 from click.testing import CliRunner
 
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.events import EventRecord, EventStore
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.cli import main
 from catalog_sync_local.ops_cli import Ops, resolve_stack
 from catalog_sync_local.sandbox import Sandbox

@@ -8,8 +8,8 @@ import logging
 
 import boto3
 
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.state import StateStore
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 

@@ -20,10 +20,10 @@ from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.paging import Page
 from catalog_sync.jobs import audit_pull, pull_changes
 from catalog_sync.jobs.sources import listing_pages
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.queue import SyncQueue
 from catalog_sync.store.snapshots import SnapshotStore
 from catalog_sync.store.state import StateStore
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION, queued

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import boto3
 
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.changelog import ChangeLog
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 

@@ -11,8 +11,8 @@ import pytest
 
 from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.errors import PermanentError, RetriableError
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.changelog import Change
+from catalog_sync.sync_request import SyncRequest
 from tests.unit.test_engine_rig import CONNECTION, Rig, comparable, rig
 
 

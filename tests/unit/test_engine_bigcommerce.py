@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.errors import DuplicateSku, MissingSku
-from catalog_sync.models import SyncRequest
+from catalog_sync.sync_request import SyncRequest
 from tests.unit.test_engine_rig import CONNECTION, Rig, comparable, rig
 
 

@@ -13,8 +13,8 @@ from catalog_sync.connections import Connection, Signing
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.engine import CatalogSync
 from catalog_sync.entity_sync import SyncOutcome
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.state import StateStore
+from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.virtual_time import VirtualTime
 from tests.unit.test_engine_rig import CONNECTION, TABLE, endpoint, make_state_table

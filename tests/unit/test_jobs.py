@@ -20,8 +20,8 @@ from catalog_sync.jobs import (
     pull_changes,
     replay_requests,
 )
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.events import EventRecord
+from catalog_sync.sync_request import SyncRequest
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)

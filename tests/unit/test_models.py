@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from catalog_sync.models import Image, OptionValue, Product, SyncRequest, Variant, canonical_hash
+from catalog_sync.models import Image, OptionValue, Product, Variant, canonical_hash
+from catalog_sync.sync_request import SyncRequest
 
 
 def _product(**changes: object) -> Product:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.errors import CatalogSyncError, PermanentError
-from catalog_sync.models import SyncRequest
+from catalog_sync.sync_request import SyncRequest
 
 logger = logging.getLogger(__name__)
 

@@ -39,9 +39,10 @@ from catalog_sync.entity_sync import (
     is_older,
 )
 from catalog_sync.errors import DuplicateSku, MissingSku, PermanentError, RetriableError, SyncError
-from catalog_sync.models import EntityType, Product, SyncRequest, canonical_hash
+from catalog_sync.models import Product, canonical_hash
 from catalog_sync.product_parts import PartsWriter, parts_after_create
 from catalog_sync.store.state import EntityState
+from catalog_sync.sync_request import EntityType, SyncRequest
 
 
 @dataclass

@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from catalog_sync.connections import Connection
-from catalog_sync.models import EntityType
 from catalog_sync.store.changelog import Change
 from catalog_sync.store.state import EntityState
+from catalog_sync.sync_request import EntityType
 
 OutcomeAction = Literal[
     "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending"

@@ -22,8 +22,9 @@ from catalog_sync.entity_sync import (
     SyncOutcome,
     is_older,
 )
-from catalog_sync.models import EntityType, FlatProduct, Grouping, SyncRequest, canonical_hash
+from catalog_sync.models import FlatProduct, Grouping, canonical_hash
 from catalog_sync.store.state import EntityState
+from catalog_sync.sync_request import EntityType, SyncRequest
 
 
 class ProductSource(Protocol):

@@ -46,8 +46,8 @@ from catalog_sync.payloads import Notification, model_for, summary_json, to_requ
 
 if TYPE_CHECKING:
     from catalog_sync.connections import Connection
-    from catalog_sync.models import SyncRequest
     from catalog_sync.store.events import EventRecord
+    from catalog_sync.sync_request import SyncRequest
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Canonical catalog models (what we sync) and the sync request that travels on the queue.
+"""Canonical catalog models (what we sync). The queue message is in sync_request.py.
 
 Source-side ids stay in the source id space; the engine maps them to destination ids through the
 state table. `content_hash` covers exactly the fields we write, so an unchanged hash is a no-op.
@@ -13,9 +13,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EntityType = Literal["product", "category", "brand"]
-Action = Literal["upsert", "delete"]
-Origin = Literal["webhook", "pull", "full_sync", "replay", "sweeper", "manual"]
 Availability = Literal["available", "disabled", "preorder"]
 
 
@@ -128,19 +125,3 @@ class FlatProduct(_Model):
     stock: int | None = None
     image_urls: tuple[str, ...] = ()
     category: Grouping | None = None
-
-
-class SyncRequest(_Model):
-    """One queue message: 'entity X of connection C may have changed; bring it in sync'."""
-
-    connection: str
-    entity_type: EntityType
-    entity_id: int
-    action: Action = "upsert"
-    origin: Origin = "webhook"
-    # Set for webhook-originated requests: the EventsTable key, marked processed after the sync.
-    delivery_id: str | None = None
-
-    @property
-    def entity_key(self) -> tuple[str, str, int]:
-        return (self.connection, self.entity_type, self.entity_id)

@@ -28,7 +28,7 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from catalog_sync.models import Action, EntityType, SyncRequest
+from catalog_sync.sync_request import Action, EntityType, SyncRequest
 
 Target = tuple[EntityType, int, Action]
 

@@ -28,7 +28,7 @@ from catalog_sync.jobs.common import (
     sync_requests,
 )
 from catalog_sync.jobs.pull import JobReport
-from catalog_sync.models import EntityType, Origin
+from catalog_sync.sync_request import EntityType, Origin
 
 AUDIT_CHECKPOINT = "audit"
 AUDIT_NAMESPACE = "audit"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from catalog_sync.jobs.common import Sender
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.events import EventRecord
+from catalog_sync.sync_request import SyncRequest
 
 REPORTED_IDS = 20
 

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from catalog_sync.models import Action, EntityType, Origin, SyncRequest, canonical_hash
+from catalog_sync.models import canonical_hash
+from catalog_sync.sync_request import Action, EntityType, Origin, SyncRequest
 
 # Fields of a listed entity that change without its content changing (counters, the modification
 # stamp itself): left out of the listing hash so that only real edits count as changes.

@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 
 from catalog_sync.jobs.audit import FetchPage, SweepState, sweep
 from catalog_sync.jobs.common import Sender, Snapshots
-from catalog_sync.models import EntityType
+from catalog_sync.sync_request import EntityType
 
 FULL_SYNC_JOB = "full_sync"
 FULL_SYNC_NAMESPACE = "full"

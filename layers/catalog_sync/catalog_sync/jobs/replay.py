@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from catalog_sync.jobs.common import Sender
-from catalog_sync.models import SyncRequest
 from catalog_sync.store.events import EventRecord
+from catalog_sync.sync_request import SyncRequest
 
 
 def replay_requests(records: Iterable[EventRecord]) -> list[SyncRequest]:

@@ -20,7 +20,7 @@ from catalog_sync.errors import ConfigurationError
 from catalog_sync.jobs.audit import FetchPage
 from catalog_sync.jobs.full_sync import Sweep
 from catalog_sync.jobs.pull import CursorSource
-from catalog_sync.models import EntityType
+from catalog_sync.sync_request import EntityType
 
 PullMode = Literal["cursor", "audit"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from catalog_sync.errors import RetriableError
-from catalog_sync.models import SyncRequest
+from catalog_sync.sync_request import SyncRequest
 
 SQS_BATCH = 10
 

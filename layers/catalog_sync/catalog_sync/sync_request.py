@@ -1,0 +1,30 @@
+"""The sync request that travels on the queue, in a module of its own: the webhook receiver builds it
+and imports nothing else of the catalog models (cold start)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+EntityType = Literal["product", "category", "brand"]
+Action = Literal["upsert", "delete"]
+Origin = Literal["webhook", "pull", "full_sync", "replay", "sweeper", "manual"]
+
+
+class SyncRequest(BaseModel):
+    """One queue message: 'entity X of connection C may have changed; bring it in sync'."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    connection: str
+    entity_type: EntityType
+    entity_id: int
+    action: Action = "upsert"
+    origin: Origin = "webhook"
+    # Set for webhook-originated requests: the EventsTable key, marked processed after the sync.
+    delivery_id: str | None = None
+
+    @property
+    def entity_key(self) -> tuple[str, str, int]:
+        return (self.connection, self.entity_type, self.entity_id)
