@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -55,14 +56,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                     time_left_s=time_left,
                 )
             else:
+                snapshots = SnapshotStore(services.settings.state_table, services.client("dynamodb"))
                 report = audit_pull(
                     name,
                     listing_pages(connection, schedule.page_size),
-                    SnapshotStore(services.settings.state_table, services.client("dynamodb")),
+                    snapshots,
                     services.queue,
                     services.state,
                     now=datetime.now(UTC),
                     time_left_s=time_left,
+                    tombstoned_ids=partial(snapshots.tombstoned_entity_ids, name, "product"),
                 )
         except Exception as exc:  # one connection's failure must not stop the others' pulls
             logger.exception("pull failed", extra={"connection": name})

@@ -195,6 +195,28 @@ def test_audit_deletes_become_soft_deletes_at_the_destination(sandbox: Sandbox) 
     assert shown == {skus[keep]: True, skus[drop]: False}
 
 
+def test_an_audit_pull_restores_a_product_hidden_after_a_transient_404(sandbox: Sandbox) -> None:
+    store = sandbox.source_store(CONNECTION)
+    [pid] = create(store, 1, "BLINK")
+    sandbox.update_connection(CONNECTION, schedule={"pull_mode": "audit"})
+    pull(sandbox)
+    sandbox.settle()
+    store.fail_next("GET", rf"/catalog/products/{pid}$", status=404)  # the source blinks during a sync
+    boto3.client("sqs").send_message(
+        QueueUrl=sandbox.stack.queues["SyncQueue"].url,
+        MessageBody=SyncRequest(
+            connection=CONNECTION, entity_type="product", entity_id=pid
+        ).model_dump_json(),
+    )
+    sandbox.settle()
+    assert [p["is_visible"] for p in sandbox.destination_store(CONNECTION).products()] == [False]
+
+    pull(sandbox)  # the listing is unchanged, but B holds only a tombstone of a product A lists
+    sandbox.settle()
+
+    assert [p["is_visible"] for p in sandbox.destination_store(CONNECTION).products()] == [True]
+
+
 def test_a_connection_with_pulls_switched_off_is_skipped(sandbox: Sandbox) -> None:
     create(sandbox.source_store(CONNECTION), 1)
     sandbox.update_connection(CONNECTION, schedule={"pull_enabled": False})

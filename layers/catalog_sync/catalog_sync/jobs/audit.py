@@ -123,8 +123,10 @@ def audit_pull(
     now: datetime,
     time_left_s: Callable[[], float],
     min_time_s: float = 10.0,
+    tombstoned_ids: Callable[[], Iterable[int]] | None = None,
 ) -> JobReport:
-    """Audit mode: one sweep per pull, resumed by the next pull if it ran out of time."""
+    """Audit mode: one sweep per pull, resumed by the next pull if it ran out of time. Listed entities
+    the destination holds only a tombstone of are enqueued too (see `sweep`)."""
     saved = checkpoints.get_checkpoint(connection, AUDIT_CHECKPOINT) or {}
     state = SweepState.from_dict(saved) if saved.get("state") == "running" else SweepState()
     before = SweepState(**state.to_dict())
@@ -147,6 +149,7 @@ def audit_pull(
         time_left_s=time_left_s,
         min_time_s=min_time_s,
         on_page=save,
+        tombstoned_ids=tombstoned_ids,
     )
     report = JobReport(
         connection,
