@@ -58,7 +58,7 @@ class SyncBatch:
                 continue
             if not hasattr(engine, "sync_many"):
                 for request in requests:
-                    self._results[request.entity_key] = self._sync(request)
+                    self._results[request.entity_key] = self._sync(request, engine)
                 continue
             for request, result in zip(requests, self._sync_many(engine, requests), strict=True):
                 self._results[request.entity_key] = result
@@ -92,9 +92,10 @@ class SyncBatch:
         dlq.dead_letter(body, error_code=exc.code, error=str(exc), message_id=message_id)
         return "dead_lettered"
 
-    def _sync(self, request: SyncRequest) -> SyncOutcome | Exception:
+    def _sync(self, request: SyncRequest, engine: Any = None) -> SyncOutcome | Exception:
         try:
-            engine = self.services.engine(request.connection, owner=self.owner, deadline=self.deadline)
+            if engine is None:
+                engine = self.services.engine(request.connection, owner=self.owner, deadline=self.deadline)
             outcome: SyncOutcome = engine.sync(request)
         except Exception as exc:  # classified below; the batch processor needs the exception re-raised
             return exc

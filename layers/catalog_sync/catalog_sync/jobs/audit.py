@@ -73,11 +73,11 @@ def sweep(
     tombstoned_ids: Callable[[], Iterable[int]] | None = None,
 ) -> bool:
     """Run the sweep from `state` until it finishes (True) or time runs short (False). At least one
-    page is done per call, so every invocation makes progress. An entity the source lists while the
-    destination holds its tombstone (`tombstoned_ids`: soft-deleted after a transient 404, say) is
-    enqueued even when its hash is unchanged, so it is restored."""
+    page is done per call, so every invocation makes progress. When the sweep ends, an entity the
+    source listed while the destination holds its tombstone (`tombstoned_ids`: soft-deleted after a
+    transient 404, say) is enqueued even when its hash is unchanged, so it is restored; like
+    `known_ids`, the tombstones are read once per sweep, not once per invocation."""
     snapshot = snapshots.load(connection, namespace)
-    tombstones = set(tombstoned_ids()) if tombstoned_ids else set()
     seen = IdSet(state.seen_ranges)
     for done_here in range(max_pages):
         if done_here and time_left_s() < min_time_s:
@@ -90,7 +90,7 @@ def sweep(
                 continue
             seen.add(entity_id)
             digest = listing_hash(item)
-            if snapshot.get(entity_id) != digest or entity_id in tombstones:
+            if snapshot.get(entity_id) != digest:
                 changed[entity_id] = digest
         queue.send_many(sync_requests(connection, changed, origin, entity_type=entity_type))
         snapshots.put_many(connection, namespace, changed)
@@ -105,6 +105,9 @@ def sweep(
         on_page(state)
     else:
         return False
+    restore = sorted(i for i in (tombstoned_ids() if tombstoned_ids else ()) if i in seen)
+    queue.send_many(sync_requests(connection, restore, origin, entity_type=entity_type))
+    state.changed += len(restore)
     gone = set(snapshot) | set(known_ids() if known_ids else ())
     vanished = sorted(i for i in gone if i not in seen)
     queue.send_many(sync_requests(connection, vanished, origin, "delete", entity_type))
