@@ -115,6 +115,14 @@ class BigCommerceStore(DeliveryLog, ServedSimulator):
         path relative to the v3 base) with `status`, without performing them."""
         self._failures.add(method, path_regex, status, times)
 
+    def refuse_batches_containing(self, product_id: int, status: int = 422) -> None:
+        """Refuse every batch product update that contains `product_id` as a whole, naming no item."""
+        self._app.routes.batch_faults.refuse[product_id] = status
+
+    def drop_from_batch_answers(self, product_id: int) -> None:
+        """Apply `product_id` in batch updates but leave it out of the answer (in neither list)."""
+        self._app.routes.batch_faults.unreported.add(product_id)
+
     # --- the merchant's dashboard (programmatic edits; they fire webhooks like HTTP ones) ---------------
     # Fields come as a mapping, as keyword arguments, or both (keywords win). Errors raise ApiError.
 

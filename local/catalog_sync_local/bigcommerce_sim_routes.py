@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -65,9 +65,27 @@ class Request:
 Handler = Callable[..., Reply]
 
 
+@dataclass
+class BatchFaults:
+    """Batch `PUT /catalog/products` answers a real store can give and the default simulator does not:
+    a whole batch refused with no per-item errors (the spec's 409/422), or a 207 that names an applied
+    item nowhere."""
+
+    refuse: dict[int, int] = field(default_factory=dict)  # product id -> status of the whole batch
+    unreported: set[int] = field(default_factory=set)
+
+    def refuse_whole(self, body: Any) -> None:
+        items = body if isinstance(body, list) else []
+        for item in items:
+            status = self.refuse.get(item["id"]) if isinstance(item, dict) and "id" in item else None
+            if status is not None:
+                raise ApiError(status, "The request could not be processed.")
+
+
 class Routes:
     def __init__(self, catalog: Catalog, hooks: Hooks, *, clock: Callable[[], float]) -> None:
         self.catalog = catalog
+        self.batch_faults = BatchFaults()
         self.taxonomy = catalog.taxonomy
         self.listings = catalog.listings
         self.hooks = hooks
@@ -181,7 +199,9 @@ class Routes:
     def update_products(self, req: Request) -> Reply:
         if isinstance(req.body, list) and len(req.body) > MAX_PRODUCT_BATCH:
             raise _too_large(MAX_PRODUCT_BATCH)
+        self.batch_faults.refuse_whole(req.body)
         updated, failures = self.catalog.update_products(req.body, _include(req))
+        updated = [p for p in updated if p.get("id") not in self.batch_faults.unreported]
         if not failures:
             return _many(updated)
         batch_errors = [_indexed(index, error) for index, error in sorted(failures.items())]

@@ -54,3 +54,27 @@ def test_failed_events_keep_no_ttl(sandbox: Sandbox) -> None:
     [event] = sandbox.events()
     assert (event["status"], event["attempts"]) == ("failed", 1)
     assert "expires_at" not in event
+
+
+def test_a_failure_reported_after_the_event_was_processed_leaves_it_processed(sandbox: Sandbox) -> None:
+    # A duplicate SQS delivery of a message that already synced fails (the lease is held, say):
+    # the event must still read processed, not failed.
+    store = _store(sandbox, time.time())
+    store.put_new(_record("synced"))
+    store.mark_processed(CONNECTION, "synced", "updated")
+
+    store.mark_failed(CONNECTION, "synced", "lease_held: product 1 is being synced by another worker")
+
+    event = store.get(CONNECTION, "synced")
+    assert event is not None and (event.status, event.outcome) == ("processed", "updated")
+
+
+def test_status_updates_never_create_an_event_that_is_not_stored(sandbox: Sandbox) -> None:
+    # A retry arriving after the event expired must not leave a half record without its fields.
+    store = _store(sandbox, time.time())
+
+    store.mark_processed(CONNECTION, "expired", "unchanged")
+    store.mark_failed(CONNECTION, "expired-too", "boom")
+
+    assert store.get(CONNECTION, "expired") is None
+    assert store.get(CONNECTION, "expired-too") is None

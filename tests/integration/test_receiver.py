@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -192,14 +193,27 @@ def test_each_scheme_accepts_a_valid_delivery_stores_it_once_and_queues_it(
     assert box.queue_depth("SyncQueue") == 1
 
 
-def test_a_pixlpay_payload_without_an_id_is_deduplicated_by_the_sha256_of_its_raw_body(box: Sandbox) -> None:
-    body = json.dumps({"event": "product.updated", "data": {"product_id": 9}}).encode()
+def test_pixlpay_payloads_without_an_id_are_never_taken_for_duplicates(box: Sandbox) -> None:
+    # Two edits of one product within a second: the documented `event` + `timestamp` shape makes
+    # byte-identical bodies, and without a timestamp every later update would look the same too.
+    stamp = datetime.now(UTC).replace(microsecond=0).isoformat()
+    bodies = [
+        json.dumps({"event": "product.updated", "timestamp": stamp, "data": {"product_id": 9}}).encode(),
+        json.dumps({"event": "product.updated", "data": {"product_id": 9}}).encode(),
+    ]
 
-    answers = [_invoke(box.runtime, _event("pixlpay", body, _signed("pixlpay", body))) for _ in range(2)]
+    answers = [
+        _invoke(box.runtime, _event("pixlpay", body, _signed("pixlpay", body)))
+        for body in bodies
+        for _ in range(2)
+    ]
 
-    assert [(s, a["status"]) for s, a in answers] == [(200, "accepted"), (200, "duplicate")]
-    assert answers[0][1]["delivery_id"] == "sha256:" + hashlib.sha256(body).hexdigest()
-    assert box.queue_depth("SyncQueue") == 1
+    assert [(s, a["status"]) for s, a in answers] == [(200, "accepted")] * 4
+    ids = [a["delivery_id"] for _, a in answers]
+    assert len(set(ids)) == 4
+    digests = ["sha256:" + hashlib.sha256(bodies[n // 2]).hexdigest() for n in range(4)]
+    assert all(i.startswith(d) for i, d in zip(ids, digests, strict=True))
+    assert box.queue_depth("SyncQueue") == 4
 
 
 FORGERIES = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,21 +58,39 @@ class Checkpoints:
 
 
 class ModifiedSource:
-    """A source sorting, filtering and paging by date_modified like BigCommerce (ties in id order)."""
+    """A source sorting, filtering and paging by date_modified like BigCommerce (ties in id order), with
+    `date_modified:max`, `id:greater` and `sort=id`. `on_request` runs before each answer (edits that
+    happen while the pull runs)."""
 
     def __init__(self, items: Mapping[int, datetime]) -> None:
         self.items = dict(items)
         self.requests: list[tuple[int, datetime | None]] = []
+        self.on_request: Callable[[int], None] = lambda n: None
 
     def list_products(
-        self, *, page: int, limit: int, modified_since: datetime | None, sort: str, include: str | None
+        self,
+        *,
+        page: int,
+        limit: int,
+        modified_since: datetime | None,
+        sort: str,
+        include: str | None,
+        modified_until: datetime | None = None,
+        id_greater: int | None = None,
     ) -> Page:
-        assert sort == "date_modified"
+        assert sort in ("date_modified", "id")
+        self.on_request(len(self.requests))
         self.requests.append((page, modified_since))
         since = modified_since or datetime.min.replace(tzinfo=UTC)
-        rows = sorted((m, i) for i, m in self.items.items() if m >= since)
+        until = modified_until or datetime.max.replace(tzinfo=UTC)
+        rows = sorted(
+            (m, i) if sort == "date_modified" else (i, m)
+            for i, m in self.items.items()
+            if since <= m <= until and i > (id_greater or 0)
+        )
         chunk = rows[(page - 1) * limit : page * limit]
-        data = [{"id": i, "date_modified": m.isoformat()} for m, i in chunk]
+        data = [{"id": a, "date_modified": b.isoformat()} if sort == "id" else
+                {"id": b, "date_modified": a.isoformat()} for a, b in chunk]  # fmt: skip
         return Page(data, page, max(1, math.ceil(len(rows) / limit)), len(rows))
 
 
@@ -125,7 +143,7 @@ class Progress:
 
     def save(self, connection: str, job: str, data: dict[str, Any], *, expected_step: int | None) -> bool:
         current = self.records.get((connection, job))
-        if expected_step is not None and current is not None and current["step"] != expected_step:
+        if current is not None and (expected_step is None or current["step"] != expected_step):
             return False
         self.records[(connection, job)] = dict(data)
         return True
@@ -160,7 +178,34 @@ def test_a_run_of_ties_longer_than_a_page_still_progresses_and_ends() -> None:
     pull_changes("c", source, queue, Checkpoints(), page_size=2, overlap_s=0, now=NOW, time_left_s=PLENTY)
 
     assert queue.ids() == list(range(1, 11))
-    assert len(source.requests) <= 6  # one request per page, plus the empty tail
+    # the first page, the run again by id (5 pages), the listing after it
+    assert len(source.requests) == 7
+
+
+def test_an_item_leaving_a_long_run_of_ties_mid_pull_shifts_no_unread_item_out_of_reach() -> None:
+    source = ModifiedSource({**dict.fromkeys(range(1, 11), T0), 11: T0 + timedelta(seconds=5)})
+    queue = Queue()
+
+    def merchant_edits(request_number: int) -> None:
+        if request_number == 2:  # items 1-4 are read by now; 2 is edited and leaves the run
+            source.items[2] = T0 + timedelta(seconds=9)
+
+    source.on_request = merchant_edits
+    pull_changes("c", source, queue, Checkpoints(), page_size=2, overlap_s=0, now=NOW, time_left_s=PLENTY)
+
+    assert set(queue.ids()) == set(range(1, 12))  # every item of the run; 2 also in its new place
+
+
+def test_a_second_edit_in_the_same_second_is_enqueued_by_the_next_pass() -> None:
+    source = ModifiedSource({1: T0, 2: T0 + timedelta(seconds=10)})
+    checkpoints = Checkpoints()
+    pull_changes("c", source, Queue(), checkpoints, page_size=5, overlap_s=60, now=NOW, time_left_s=PLENTY)
+    # product 2 is edited again within the same second: same (id, date_modified), new content
+    again = Queue()
+
+    pull_changes("c", source, again, checkpoints, page_size=5, overlap_s=60, now=NOW, time_left_s=PLENTY)
+
+    assert 2 in again.ids()
 
 
 def test_a_checkpoint_is_written_after_every_page() -> None:
@@ -190,17 +235,17 @@ def test_an_interrupted_pull_resumes_with_the_next_page() -> None:
     assert second.ids() == [6, 7, 8, 9, 10, 11, 12]
 
 
-def test_the_next_pass_overlaps_but_enqueues_only_new_versions_and_late_commits() -> None:
+def test_the_next_pass_starts_an_overlap_before_the_cursor_and_catches_late_commits() -> None:
     source = ModifiedSource({1: T0, 2: T0 + timedelta(seconds=10), 3: T0 + timedelta(seconds=20)})
     checkpoints = Checkpoints()
-    pull_changes("c", source, Queue(), checkpoints, page_size=2, overlap_s=60, now=NOW, time_left_s=PLENTY)
-    source.items[4] = T0 + timedelta(seconds=5)  # committed late, stamped before the cursor
+    pull_changes("c", source, Queue(), checkpoints, page_size=2, overlap_s=15, now=NOW, time_left_s=PLENTY)
+    source.items[4] = T0 + timedelta(seconds=8)  # committed late, stamped before the cursor
     source.items[2] = T0 + timedelta(seconds=30)  # changed again
     again = Queue()
 
-    pull_changes("c", source, again, checkpoints, page_size=2, overlap_s=60, now=NOW, time_left_s=PLENTY)
+    pull_changes("c", source, again, checkpoints, page_size=2, overlap_s=15, now=NOW, time_left_s=PLENTY)
 
-    assert sorted(again.ids()) == [2, 4]
+    assert sorted(again.ids()) == [2, 3, 4]  # the window (from 5 s) again: 3 is cheap to re-check
     assert source.requests[-1][1] is not None
 
 
@@ -468,3 +513,33 @@ def test_a_listed_entity_whose_destination_holds_a_tombstone_is_enqueued_though_
     full_sync("c", sweeps, snapshots, queue, Progress(), now=NOW, time_left_s=PLENTY, restart=True)
 
     assert queue.ids() == [2]  # soft-deleted at the destination after a transient 404: restore it
+
+
+def test_two_first_ever_full_syncs_cannot_both_claim_the_run() -> None:
+    from moto import mock_aws
+
+    from catalog_sync.store.progress import ProgressStore
+    from tests.unit.test_engine_rig import TABLE, make_state_table
+
+    class RacingProgress(ProgressStore):
+        """Both schedules read "no run yet" before either writes its claim."""
+
+        rival: Callable[[], Any] | None = None
+
+        def get(self, connection: str, job: str) -> dict[str, Any] | None:
+            seen = super().get(connection, job)
+            if self.rival is not None:
+                rival, self.rival = self.rival, None
+                rival()
+            return seen
+
+    with mock_aws():
+        progress = RacingProgress(TABLE, make_state_table())
+        queues = [Queue(), Queue()]
+        listing = Listing({1: "a", 2: "b"})
+        progress.rival = lambda: _full_sync(listing, progress, queues[1], Snapshots())
+
+        first = _full_sync(listing, progress, queues[0], Snapshots())
+
+    assert (first.outcome, first.reason) == ("skipped", "claimed by another")
+    assert queues[0].ids() == [] and queues[1].ids() == [1, 2]

@@ -215,7 +215,7 @@ def test_an_inactive_or_deleted_product_is_hidden_and_a_reactivated_one_restored
 def test_a_lost_create_response_is_found_by_handle_not_duplicated(r: PixRig) -> None:
     product = vip(r)
     engine = r.engine()
-    dest = engine.destination
+    dest = engine.destination.inner  # type: ignore[attr-defined]  # writes are fenced by a wrapper
     assert isinstance(dest, MedusaClient)
     real = dest.post_product
 
@@ -271,3 +271,22 @@ def test_a_product_missing_for_a_moment_is_restored_even_when_nothing_changed(r:
     back = r.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {}
     assert (back["status"], back["metadata"]["pixlpay_deleted"]) == ("published", False)
     assert back["metadata"]["pixlpay_id"] == product["id"]
+
+
+def test_a_product_deleted_in_medusa_is_created_again_on_its_next_change(r: PixRig) -> None:
+    product = vip(r)
+    engine = r.engine()
+    engine.sync(req(product["id"]))
+    external = f"pixlpay_{product['id']}"
+    gone = (r.medusa.product_by_external_id(external) or {})["id"]
+    with r.medusa._lock:
+        del r.medusa._products[gone]  # deleted in Medusa's admin by a person
+    r.clock.tick()
+    r.pixlpay.update_product(product["id"], price="12.50")
+
+    assert engine.sync(req(product["id"])).action == "created"
+
+    again = r.medusa.product_by_external_id(external) or {}
+    assert again["id"] != gone
+    assert again["variants"][0]["prices"][0]["amount"] == 12.5
+    assert engine.sync(req(product["id"])).action == "unchanged"

@@ -496,3 +496,21 @@ def test_samconfig_environments_override_only_real_parameters_with_allowed_value
         config["default"]["global"]["parameters"]["stack_name"]
         != config["prod"]["global"]["parameters"]["stack_name"]
     )
+
+
+def test_the_entity_lease_outlasts_twice_every_function_that_takes_it(template: dict[str, Any]) -> None:
+    """A worker can only write while it holds the entity's lease (entity_sync.fence renews it when less
+    than half is left). With the lease at least twice the function's timeout, no invocation lives long
+    enough to need a renewal, so a stalled worker can never lose its lease mid-write in Lambda."""
+    from catalog_sync.entity_sync import DEFAULT_LEASE_S
+
+    default_timeout = template["Globals"]["Function"]["Timeout"]
+    takers = [
+        logical_id
+        for logical_id, path in FUNCTIONS.items()
+        if re.search(r"SyncBatch|\.engine\(", (REPO / path / "app.py").read_text())
+    ]
+    assert takers == ["SyncConsumerFunction"]
+    for logical_id in takers:
+        timeout = template["Resources"][logical_id]["Properties"].get("Timeout", default_timeout)
+        assert timeout * 2 <= DEFAULT_LEASE_S, f"{logical_id}: Timeout {timeout} s vs lease {DEFAULT_LEASE_S} s"

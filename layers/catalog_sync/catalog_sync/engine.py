@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from catalog_sync.connections import Connection
 from catalog_sync.connectors.bigcommerce import (
@@ -30,6 +30,7 @@ from catalog_sync.connectors.bigcommerce import (
 )
 from catalog_sync.connectors.http import RETRIABLE_STATUS, HttpStatusError
 from catalog_sync.entity_sync import (
+    DEFAULT_LEASE_S,
     ChangeRecorder,
     EntitySync,
     OutcomeAction,
@@ -45,6 +46,22 @@ from catalog_sync.store.state import EntityState
 from catalog_sync.sync_request import EntityType, SyncRequest
 
 
+class OwnedStateRepository(StateRepository, Protocol):
+    """State plus who owns each destination product (store/state.py explains why)."""
+
+    def claim_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, source_id: int
+    ) -> None: ...
+
+    def lease_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str, lease_s: float
+    ) -> int | None: ...
+
+    def release_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str
+    ) -> None: ...
+
+
 @dataclass
 class _DeferredFields:
     """A product whose children are written and whose fields wait for sync_many's batch write."""
@@ -55,6 +72,11 @@ class _DeferredFields:
     fields_digest: str
     finish: dict[str, Any]  # the state to commit once the fields land
     written: list[str]
+
+
+def _unmapped(state: EntityState) -> EntityState:
+    """The state as if the entity had never been mapped (its destination counterpart vanished)."""
+    return replace(state, dest_id=None, parts=None, content_hash=None, deleted=False)
 
 
 def _item_error(status: int, message: str) -> SyncError:
@@ -72,15 +94,16 @@ class CatalogSync(EntitySync):
         connection: Connection,
         source: BigCommerceClient,
         destination: BigCommerceClient,
-        state: StateRepository,
+        state: OwnedStateRepository,
         *,
         owner: str,
-        lease_s: float = 120.0,
+        lease_s: float = DEFAULT_LEASE_S,
         changes: ChangeRecorder | None = None,
     ) -> None:
         super().__init__(connection, state, owner=owner, lease_s=lease_s, changes=changes)
+        self.state: OwnedStateRepository = state
         self.source = source
-        self.destination = destination
+        self.destination: BigCommerceClient = self.fenced(destination)
         self._written: list[str] = []
         self._deferred: list[_DeferredFields] | None = None  # set while sync_many runs
         self._syncers: Mapping[str, Callable[[int], SyncOutcome]] = {
@@ -98,54 +121,83 @@ class CatalogSync(EntitySync):
 
     def sync_product(self, product_id: int) -> SyncOutcome:
         with self._leased("product", product_id) as current:
-            data = self.source.get_product(product_id)
-            if data is None:
-                return self._soft_delete_product(current)
-            product = product_from_bigcommerce(data)
-            if not product.sku:
-                raise MissingSku(f"product {product_id} has no SKU: it cannot be matched at the destination")
-            if is_older(product.date_modified, current.source_modified):
-                return self._finish(current, "stale")
-            product = self._with_channel_availability(product)
-            categories = [self._dest_id("category", c) for c in product.categories]
-            brand = self._dest_id("brand", product.brand_id) if product.brand_id else 0
-            digest = canonical_hash(
-                {"product": product.model_dump(mode="json"), "categories": categories, "brand": brand}
-            )
-            modified = product.date_modified.isoformat()
-            if current.dest_id and not current.deleted and current.content_hash == digest:
-                return self._finish(current, "unchanged", source_modified=modified)
+            return self._sync_product(current)
 
-            fields = product_fields_payload(product, categories, brand)
-            fields_digest = canonical_hash(fields)
+    def _sync_product(self, current: EntityState, *, remap_if_gone: bool = True) -> SyncOutcome:
+        product_id = current.source_id
+        data = self.source.get_product(product_id)
+        if data is None:
+            return self._soft_delete_product(current)
+        product = product_from_bigcommerce(data)
+        if not product.sku:
+            raise MissingSku(f"product {product_id} has no SKU: it cannot be matched at the destination")
+        if is_older(product.date_modified, current.source_modified):
+            return self._finish(current, "stale")
+        product = self._with_channel_availability(product)
+        categories = [self._dest_id("category", c) for c in product.categories]
+        brand = self._dest_id("brand", product.brand_id) if product.brand_id else 0
+        digest = canonical_hash(
+            {"product": product.model_dump(mode="json"), "categories": categories, "brand": brand}
+        )
+        modified = product.date_modified.isoformat()
+        if current.dest_id and not current.deleted and current.content_hash == digest:
+            return self._finish(current, "unchanged", source_modified=modified)
+
+        fields = product_fields_payload(product, categories, brand)
+        fields_digest = canonical_hash(fields)
+        self._written = []
+        try:
+            dest_id, action, parts = self._apply_product(current, product, categories, brand, fields)
+        except HttpStatusError as exc:
+            if exc.status != 404 or not remap_if_gone or int_id(current.dest_id) is None:
+                raise
+            # The mapped product (or a mapped child) is gone at the destination: someone deleted it.
+            # Forget the mapping and resolve again by SKU: adopt what is left, or create it anew.
+            return self._sync_product(_unmapped(current), remap_if_gone=False)
+        finish = {
+            "dest_id": dest_id,
+            "content_hash": digest,
+            "source_modified": modified,
+            "deleted": False,
+            "parts": parts,
+        }
+        if self._deferred is not None and parts.get("fields") != fields_digest:  # see sync_many
+            self._deferred.append(
+                _DeferredFields(current, action, fields, fields_digest, finish, self._written)
+            )
             self._written = []
-            dest_id = int_id(current.dest_id) or self._find_by_sku(product.sku)
-            if dest_id is None:
-                created = self._create_product(product, categories, brand)
-                dest_id = int(created["id"])
-                action: OutcomeAction = "created"
-                self._written = ["fields", "variants", "images"]
-                parts = parts_after_create(product, created, fields_digest)
-                if created.get("adopted"):
-                    parts = self._write_parts(current, product, dest_id, {}, fields, fields_digest)
-            else:
-                previous = copy.deepcopy(current.parts or {})
-                parts = self._write_parts(current, product, dest_id, previous, fields, fields_digest)
-                action = "restored" if current.deleted else "updated"
-            finish = {
-                "dest_id": dest_id,
-                "content_hash": digest,
-                "source_modified": modified,
-                "deleted": False,
-                "parts": parts,
-            }
-            if self._deferred is not None and parts.get("fields") != fields_digest:  # see sync_many
-                self._deferred.append(
-                    _DeferredFields(current, action, fields, fields_digest, finish, self._written)
-                )
-                self._written = []
-                return SyncOutcome("product", product_id, "pending", dest_id)
-            return self._finish(current, action, **finish)
+            return SyncOutcome("product", product_id, "pending", dest_id)
+        return self._finish(current, action, **finish)
+
+    def _apply_product(
+        self,
+        current: EntityState,
+        product: Product,
+        categories: list[int],
+        brand: int,
+        fields: dict[str, Any],
+    ) -> tuple[int, OutcomeAction, dict[str, Any]]:
+        """Create, adopt (by SKU) or update the destination product: its id, the action, its parts."""
+        fields_digest = canonical_hash(fields)
+        mapped = int_id(current.dest_id)
+        dest_id = mapped or self._find_by_sku(product.sku)
+        if dest_id is None:
+            created = self._create_product(product, categories, brand)
+            dest_id = int(created["id"])
+            self._claim(dest_id, current)
+            self._written = ["fields", "variants", "images"]
+            parts = parts_after_create(product, created, fields_digest)
+            if created.get("adopted"):
+                parts = self._write_parts(current, product, dest_id, {}, fields, fields_digest)
+            return dest_id, "created", parts
+        if mapped is None or current.deleted:
+            self._claim(dest_id, current)  # adopted by SKU, or restored: this id owns it from now on
+        previous = copy.deepcopy(current.parts or {}) if mapped else {}
+        parts = self._write_parts(current, product, dest_id, previous, fields, fields_digest)
+        return dest_id, "restored" if current.deleted else "updated", parts
+
+    def _claim(self, dest_id: int, current: EntityState) -> None:
+        self.state.claim_destination(self.connection.name, "product", dest_id, current.source_id)
 
     def _write_parts(
         self,
@@ -167,6 +219,10 @@ class CatalogSync(EntitySync):
                 self._written.append("fields")
             writer.variants(product.variants)
             writer.images(product.images)
+        except HttpStatusError as exc:
+            if exc.status != 404:  # a 404 is resolved in place by _sync_product: nothing to save
+                self._save_progress(current, dest_id, parts)
+            raise
         except Exception:
             self._save_progress(current, dest_id, parts)
             raise
@@ -174,7 +230,7 @@ class CatalogSync(EntitySync):
 
     def _save_progress(self, current: EntityState, dest_id: int, parts: dict[str, Any]) -> None:
         progress = replace(current, dest_id=dest_id, parts=parts, last_outcome="partial")
-        self.state.commit(progress, owner=self.owner)
+        self._commit_state(progress)
         self._record(progress, "partial", progress.source_modified, self._written)
         self._written = []
 
@@ -211,6 +267,7 @@ class CatalogSync(EntitySync):
         """One request for the chunk (a single product keeps the plain PUT); commit each success,
         save each failure's progress (its children are written) so its retry writes the fields only."""
         ids = [int(item.finish["dest_id"]) for item in chunk]
+        gone: set[int] = set()  # deleted at the destination behind our back
         try:
             if len(chunk) == 1:
                 self.destination.update_product(ids[0], chunk[0].fields)
@@ -223,18 +280,36 @@ class CatalogSync(EntitySync):
                     dest_id: _item_error(batch.statuses.get(dest_id, 0), message)
                     for dest_id, message in batch.failed.items()
                 }
+                gone = {dest_id for dest_id, status in batch.statuses.items() if status == 404}
+                for dest_id in ids:  # a 207 that names an item nowhere: it is not known to have landed
+                    if dest_id not in batch.updated and dest_id not in failed:
+                        failed[dest_id] = RetriableError(f"batch update did not report product {dest_id}")
         except Exception as exc:  # the whole request failed: every product in it did
             failed = {dest_id: exc for dest_id in ids}
+            if isinstance(exc, HttpStatusError) and exc.status == 404:
+                gone = set(ids)
         for dest_id, item in zip(ids, chunk, strict=True):
             error = failed.get(dest_id)
-            if error is not None:
+            if dest_id in gone:
+                yield item, self._resync_unmapped(item.current)
+            elif error is not None:
                 self._written = item.written
                 self._save_progress(item.current, dest_id, item.finish["parts"])
                 yield item, error
-                continue
-            item.finish["parts"]["fields"] = item.fields_digest
-            self._written = [*item.written, "fields"]
-            yield item, self._finish(item.current, item.action, **item.finish)
+            else:
+                item.finish["parts"]["fields"] = item.fields_digest
+                self._written = [*item.written, "fields"]
+                yield item, self._finish(item.current, item.action, **item.finish)
+
+    def _resync_unmapped(self, current: EntityState) -> SyncOutcome | Exception:
+        """A deferred product found deleted at the destination: sync it again (still leased) as if it had
+        never been mapped, so it is adopted by SKU or created anew."""
+        try:
+            return self._sync_product(_unmapped(current), remap_if_gone=False)
+        except Exception as exc:  # reported per record, like every other failure of the batch
+            self._held.pop(("product", current.source_id), None)
+            self.state.release(self.connection.name, "product", current.source_id, owner=self.owner)
+            return exc
 
     def _create_product(self, product: Product, categories: list[int], brand: int) -> dict[str, Any]:
         """Create with inline variants and images (one request). A 409 means the SKU exists already
@@ -258,12 +333,20 @@ class CatalogSync(EntitySync):
         dest_id = int_id(current.dest_id)
         if dest_id is None or current.deleted:
             return self._finish(current, "absent")
-        self._written = sorted(SOFT_DELETE_PAYLOAD)
+        name = self.connection.name
+        owner = self.state.lease_destination(name, "product", dest_id, owner=self.owner, lease_s=self.lease_s)
         try:
-            self.destination.update_product(dest_id, SOFT_DELETE_PAYLOAD)
-        except HttpStatusError as exc:
-            if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
-                raise
+            if owner not in (None, current.source_id):
+                # A live id re-created with the same SKU adopted this product: it is not ours to hide.
+                return self._finish(current, "absent", deleted=True, content_hash="")
+            self._written = sorted(SOFT_DELETE_PAYLOAD)
+            try:
+                self.destination.update_product(dest_id, SOFT_DELETE_PAYLOAD)
+            except HttpStatusError as exc:
+                if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
+                    raise
+        finally:
+            self.state.release_destination(name, "product", dest_id, owner=self.owner)
         # The soft delete overwrote the fields: forget their hash, so a restore rewrites them even
         # when the product comes back unchanged (a transient 404, an undo).
         parts = {**(current.parts or {}), "fields": None}

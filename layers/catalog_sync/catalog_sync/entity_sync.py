@@ -5,12 +5,17 @@ Every path (webhook, hourly pull, full sync, replay) ends in an engine, so corre
 - a lease per entity serialises concurrent workers; the loser retries later (RetriableError);
 - a notification never carries data: the engine fetches the current version, so an old event is harmless;
 - the version guard refuses a source answer older than what was applied; an unchanged hash writes nothing;
-- every applied change is committed with the lease released, and recorded in the audit trail.
+- every applied change is committed with the lease released, and recorded in the audit trail;
+- every destination write is fenced: a write is only sent while this worker holds the entity's lease,
+  renewed first when less than half of it is left (`fence`). A worker that stalled past its lease and
+  lost it to another worker raises LeaseHeld instead of writing its older version over the newer one.
+  With the consumer's timeout at most half the lease (tested on the template), the renewal never happens
+  in Lambda; it guards every other caller (the local runtime, the CLI, a changed timeout).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,12 +38,23 @@ class ChangeRecorder(Protocol):
     def record(self, change: Change) -> None: ...
 
 
+DEFAULT_LEASE_S = 120.0
+# Destination client methods that write: each call is fenced by the lease (see FencedWrites).
+WRITE_METHODS = ("create_", "update_", "delete_", "ensure_", "soft_delete", "write_")
+
+
 class StateRepository(Protocol):
+    def now(self) -> float: ...
+
     def get(self, connection: str, entity_type: str, source_id: int) -> EntityState | None: ...
 
     def acquire(
         self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
     ) -> EntityState: ...
+
+    def renew(
+        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
+    ) -> float: ...
 
     def commit(self, state: EntityState, *, owner: str) -> None: ...
 
@@ -57,6 +73,25 @@ class SyncOutcome:
         return self.action in WRITES
 
 
+class FencedWrites:
+    """A destination client whose writes (WRITE_METHODS) each call `fence` first; reads pass through."""
+
+    def __init__(self, inner: Any, fence: Callable[[], None]) -> None:
+        self.inner = inner  # the client itself
+        self._fence = fence
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.inner, name)
+        if not (callable(attr) and name.startswith(WRITE_METHODS)):
+            return attr
+
+        def fenced(*args: Any, **kwargs: Any) -> Any:
+            self._fence()
+            return attr(*args, **kwargs)
+
+        return fenced
+
+
 class EntitySync:
     """Lease, commit and audit for one connection's entities; subclasses fetch, map and write."""
 
@@ -66,7 +101,7 @@ class EntitySync:
         state: StateRepository,
         *,
         owner: str,
-        lease_s: float = 120.0,
+        lease_s: float = DEFAULT_LEASE_S,
         changes: ChangeRecorder | None = None,
     ) -> None:
         self.connection = connection
@@ -74,6 +109,20 @@ class EntitySync:
         self.owner = owner
         self.lease_s = lease_s
         self.changes = changes
+        self._held: dict[tuple[str, int], float] = {}  # leases this worker holds -> their expiry
+
+    def fenced(self, destination: Any) -> Any:
+        return FencedWrites(destination, self.fence)
+
+    def fence(self) -> None:
+        """Make sure every lease this worker holds lasts through the write about to be sent: renew one
+        with less than half its time left (LeaseHeld if another worker has taken it meanwhile)."""
+        now = self.state.now()
+        for (entity_type, source_id), until in list(self._held.items()):
+            if until - now < self.lease_s / 2:
+                self._held[(entity_type, source_id)] = self.state.renew(
+                    self.connection.name, entity_type, source_id, owner=self.owner, lease_s=self.lease_s
+                )
 
     @contextmanager
     def _leased(self, entity_type: EntityType, source_id: int) -> Iterator[EntityState]:
@@ -82,18 +131,25 @@ class EntitySync:
         current = self.state.acquire(
             self.connection.name, entity_type, source_id, owner=self.owner, lease_s=self.lease_s
         )
+        self._held[(entity_type, source_id)] = current.lease_until or self.state.now() + self.lease_s
         try:
             yield current
         except BaseException:
+            self._held.pop((entity_type, source_id), None)
             self.state.release(self.connection.name, entity_type, source_id, owner=self.owner)
             raise
+
+    def _commit_state(self, state: EntityState) -> None:
+        """Write the entity's state and release its lease."""
+        self._held.pop((state.entity_type, state.source_id), None)
+        self.state.commit(state, owner=self.owner)
 
     def _commit(
         self, current: EntityState, action: OutcomeAction, written: Sequence[str], **changes: Any
     ) -> SyncOutcome:
         """Commit the entity's new state (releasing the lease); record it when it wrote something."""
         new_state = replace(current, last_outcome=action, **changes)
-        self.state.commit(new_state, owner=self.owner)
+        self._commit_state(new_state)
         if action in WRITES:
             self._record(new_state, action, new_state.source_modified, written)
         return SyncOutcome(

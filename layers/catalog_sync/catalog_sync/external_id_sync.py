@@ -14,7 +14,9 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from catalog_sync.connections import Connection
+from catalog_sync.connectors.http import HttpStatusError
 from catalog_sync.entity_sync import (
+    DEFAULT_LEASE_S,
     ChangeRecorder,
     EntitySync,
     OutcomeAction,
@@ -69,12 +71,12 @@ class ExternalIdSync(EntitySync):
         *,
         owner: str,
         brand: str | None = None,
-        lease_s: float = 120.0,
+        lease_s: float = DEFAULT_LEASE_S,
         changes: ChangeRecorder | None = None,
     ) -> None:
         super().__init__(connection, state, owner=owner, lease_s=lease_s, changes=changes)
         self.source = source
-        self.destination = destination
+        self.destination: ProductDestination = self.fenced(destination)
         self.brand = brand
 
     def sync(self, request: SyncRequest) -> SyncOutcome:
@@ -84,14 +86,26 @@ class ExternalIdSync(EntitySync):
 
     def sync_product(self, product_id: int) -> SyncOutcome:
         with self._leased("product", product_id) as current:
-            return self._sync_product(current)
+            try:
+                return self._sync_product(current)
+            except HttpStatusError as exc:
+                if exc.status != 404 or current.dest_id is None:
+                    raise
+            # The mapped product is gone at the destination (someone deleted it): forget the mapping and
+            # resolve again by external id, adopting what is left or creating it anew.
+            unmapped = replace(current, dest_id=None, parts=None, content_hash=None, deleted=False)
+            return self._sync_product(unmapped)
 
     def _sync_product(self, current: EntityState) -> SyncOutcome:
         product = self.source.fetch_product(current.source_id)
         if product is None:
             if current.dest_id is None or current.deleted:
                 return self._commit(current, "absent", [])
-            self.destination.soft_delete(str(current.dest_id))
+            try:
+                self.destination.soft_delete(str(current.dest_id))
+            except HttpStatusError as exc:
+                if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
+                    raise
             parts = {**(current.parts or {}), "fields": None}  # overwritten: a restore rewrites them
             return self._commit(
                 current, "deleted", ["status", "metadata"], deleted=True, content_hash="", parts=parts
@@ -126,10 +140,12 @@ class ExternalIdSync(EntitySync):
                     self.destination.write_part(dest_id, part, payload, applied.get("ids") or {})
                     applied[part] = part_digest
                     written.append(part)
+        except HttpStatusError as exc:
+            if exc.status != 404:  # a 404 is resolved in place by sync_product: nothing to save
+                self._commit_state(replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"))
+            raise
         except Exception:
-            self.state.commit(
-                replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"), owner=self.owner
-            )
+            self._commit_state(replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"))
             raise
         return self._commit(
             current, "restored" if current.deleted else "updated", written, dest_id=dest_id,

@@ -11,9 +11,13 @@ Delivery ids (the dedup key, a conditional put on (connection, delivery id)):
 - Standard Webhooks: the signed `webhook-id` header (stable across the provider's retries);
 - Shopify-style: `X-Shopify-Webhook-Id` when present;
 - otherwise the payload's own id: BigCommerce `hash`, Pixlpay `id`;
-- otherwise (a Pixlpay payload without `id`) `sha256:<hex of the raw body>`: a retry resends the same
-  signed bytes, so it dedups; the unsigned `X-Pixlpay-Delivery-Id` header is deliberately not used,
-  since anyone replaying a captured body could vary it to defeat dedup.
+- otherwise (a Pixlpay payload without `id`) nothing identifies the delivery, and it is not deduplicated:
+  two edits of one product within a second make byte-identical bodies (`event` + a whole-second
+  `timestamp`, or no timestamp at all), so a body hash would drop the second edit, or every later one.
+  Such a delivery is stored as `sha256:<hex of the raw body>:<received ms>:<random>` and always queued;
+  a provider's retry of it costs one more sync, which writes nothing (the engine's hash is unchanged).
+  The unsigned `X-Pixlpay-Delivery-Id` header is deliberately not used either: anyone replaying a
+  captured body could vary it.
 
 Replays: a payload whose own `created_at` is older than the dedup window (the events' retention) is
 refused, because its first delivery may already have expired from the table.
@@ -28,6 +32,7 @@ import binascii
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -113,7 +118,7 @@ def receive(
         raise DeliveryTooOld(
             f"delivery created {int(now_s - created_at)} s ago is past the {int(max_age_s)} s replay window"
         )
-    delivery_id = header_id or notification.payload_delivery_id or body_delivery_id(delivery.body)
+    delivery_id = header_id or notification.payload_delivery_id or unique_delivery_id(delivery.body, now_s)
     request = to_request(notification, connection.name, delivery_id)
     if request is None or not connection.syncs_scope(notification.topic):
         _store(events, _record(delivery_id, connection.name, notification, None, now_s, status="ignored"))
@@ -132,8 +137,9 @@ def receive(
     return Receipt("accepted", delivery_id, queued=True)
 
 
-def body_delivery_id(body: bytes) -> str:
-    return "sha256:" + hashlib.sha256(body).hexdigest()
+def unique_delivery_id(body: bytes, now_s: float) -> str:
+    """An id for a delivery that names none: traceable to its body, never equal to another's."""
+    return f"sha256:{hashlib.sha256(body).hexdigest()}:{int(now_s * 1000)}:{secrets.token_hex(4)}"
 
 
 def parse(source_kind: str, body: bytes) -> Notification:

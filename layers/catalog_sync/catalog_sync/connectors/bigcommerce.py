@@ -26,6 +26,11 @@ MAX_VARIANT_BATCH = 50
 PRODUCT_INCLUDE = "variants,images"
 
 
+# Whole-batch refusals worth isolating by halving: about the data of some item. Auth, rate-limit and
+# server errors are about the request as a whole.
+ISOLATABLE_STATUS = frozenset({400, 404, 409, 422})
+
+
 class BigCommerceClient:
     def __init__(self, http: JsonHttpClient) -> None:
         self.http = http
@@ -70,14 +75,20 @@ class BigCommerceClient:
         modified_since: datetime | None = None,
         sort: str = "id",
         include: str | None = PRODUCT_INCLUDE,
+        modified_until: datetime | None = None,
+        id_greater: int | None = None,
     ) -> Page:
         params: dict[str, Any] = {"page": page, "limit": min(limit, MAX_PAGE_SIZE), "sort": sort}
         params["direction"] = "asc"
         if include:
             params["include"] = include
+        # A bare date would get the current time appended by BigCommerce: always send a full timestamp.
         if modified_since is not None:
-            # A bare date would get the current time appended by BigCommerce: always send a full timestamp.
             params["date_modified:min"] = modified_since.isoformat(timespec="seconds")
+        if modified_until is not None:
+            params["date_modified:max"] = modified_until.isoformat(timespec="seconds")
+        if id_greater is not None:
+            params["id:greater"] = id_greater
         return _page(self.http.request("GET", "catalog/products", params=params))
 
     def iter_products(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -164,24 +175,45 @@ class BigCommerceClient:
 
         A 207 answers the items that succeeded under `data` and the others under `batch_errors`, each
         naming its item by index (`"3.sku"`): the result reports them per product id, so the caller can
-        retry or record exactly the ones that failed."""
+        retry or record exactly the ones that failed. A batch refused as a whole without naming an item
+        (the spec's 400/404/409/422) is halved until the refused product stands alone: its neighbours
+        land, at the cost of about two requests per halving (≤ 8 for 10 products)."""
         result = BatchResult()
         for start in range(0, len(payloads), MAX_PRODUCT_BATCH):
-            chunk = list(payloads[start : start + MAX_PRODUCT_BATCH])
+            self._update_batch(list(payloads[start : start + MAX_PRODUCT_BATCH]), result)
+        return result
+
+    def _update_batch(
+        self, chunk: list[Mapping[str, Any]], result: BatchResult, refused: HttpStatusError | None = None
+    ) -> bool:
+        """Send one batch (unless it is already known to be `refused`); True when every item landed."""
+        if refused is None:
             try:
                 body = self.http.request("PUT", "catalog/products", json=chunk)
-            except HttpStatusError as exc:  # none succeeded: every item is reported failed
+            except HttpStatusError as exc:
                 errors = _batch_errors(exc.body)
-                for index, item in enumerate(chunk):
-                    status, message = errors.get(index, (exc.status, exc.body[:200]))
-                    result.fail(int(item["id"]), status, message)
-                continue
-            for product in body.get("data") or []:
-                result.updated[int(product["id"])] = dict(product)
-            for index, (status, message) in _batch_errors(body).items():
-                if 0 <= index < len(chunk):
-                    result.fail(int(chunk[index]["id"]), status, message)
-        return result
+                if errors or len(chunk) == 1 or exc.status not in ISOLATABLE_STATUS:
+                    for index, item in enumerate(chunk):
+                        status, message = errors.get(index, (exc.status, exc.body[:200]))
+                        result.fail(int(item["id"]), status, message)
+                    return False
+                refused = exc
+            else:
+                for product in body.get("data") or []:
+                    result.updated[int(product["id"])] = dict(product)
+                errors = _batch_errors(body)
+                for index, (status, message) in errors.items():
+                    if 0 <= index < len(chunk):
+                        result.fail(int(chunk[index]["id"]), status, message)
+                return not errors
+        if len(chunk) == 1:
+            result.fail(int(chunk[0]["id"]), refused.status, refused.body[:200])
+            return False
+        half = len(chunk) // 2
+        first_landed = self._update_batch(chunk[:half], result)
+        # When the first half landed whole, the refusal came from the second: halve it without resending.
+        self._update_batch(chunk[half:], result, refused if first_landed else None)
+        return False
 
     # --- variant options ----------------------------------------------------------------------------
 

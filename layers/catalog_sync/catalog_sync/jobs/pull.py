@@ -1,17 +1,23 @@
 """Hourly pull, cursor mode (seed 001): the source sorts, pages and filters by modification time
-(BigCommerce `sort=date_modified&date_modified:min=<full ISO timestamp>`).
+(BigCommerce `sort=date_modified&date_modified:min=<full ISO timestamp>`, whole seconds).
 
-Keyset paging on (date_modified, id): every request asks for `date_modified >= since` in (modified, id)
-order, and every item at or below the last processed key is skipped. After a page, `since` moves to the
-newest timestamp processed and paging restarts at page 1 - unless the whole page shared `since` (a run
-of equal timestamps longer than a page), in which case the next page of the same query is read. Each
-request thus makes progress; equal timestamps across a page boundary are neither skipped nor repeated.
-Items changed while the pass runs move past the keyset and are read later in the same pass.
+Every request asks for `date_modified >= since`, page 1, oldest first. After a page, `since` moves to the
+newest timestamp on it, and the ids already read at that timestamp are remembered: the next request
+re-reads them (the filter is inclusive) and skips them, whatever order the source gives equal timestamps.
+Items changed while the pass runs move past `since` and are read later in the same pass.
+
+A run of equal timestamps longer than a page cannot be crossed that way (page 1 would answer the same
+run forever), and reading it by page offset loses an item whenever one already read leaves the run
+(an edit moves it to a later second and every later offset shifts down by one). So a run that fills a
+whole page is read by id instead: `date_modified:min = max = since`, `sort=id`, `id:greater=<last id>`.
+Ids do not move, so an item leaving the run shifts nothing. Past the run, `since` moves one second on.
 
 The checkpoint is written after every page, so a pull that is killed (timeout, crash) resumes with the
 next page. A new pass starts `overlap` seconds before the last cursor, catching changes the source
-committed late with an older timestamp; what the previous pass already enqueued from that window
-(the same id at the same date_modified) is not enqueued again.
+committed late with an older timestamp, and re-enqueues everything in that window: `date_modified` has
+whole seconds, so a second edit made in the same second as one already pulled looks exactly like it by
+(id, date_modified). Re-enqueuing is cheap (the engine's unchanged hash writes nothing); missing an edit
+is not.
 """
 
 from __future__ import annotations
@@ -26,8 +32,7 @@ from catalog_sync.jobs.common import Checkpoints, Sender, sync_requests
 
 PULL_CHECKPOINT = "pull"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_RECENT = 1000  # remembered (id, date_modified) pairs of the overlap window, newest first
-Key = tuple[datetime, int]
+SECOND = timedelta(seconds=1)
 
 
 class CursorSource(Protocol):
@@ -39,6 +44,8 @@ class CursorSource(Protocol):
         modified_since: datetime | None,
         sort: str,
         include: str | None,
+        modified_until: datetime | None = None,
+        id_greater: int | None = None,
     ) -> Page: ...
 
 
@@ -68,37 +75,49 @@ def pull_changes(
     max_pages: int = 100_000,
 ) -> JobReport:
     saved = checkpoints.get_checkpoint(connection, PULL_CHECKPOINT) or {}
-    if saved.get("state") == "running":
-        since, page = _dt(saved["since"]), int(saved["page"])
-        last = _key(saved.get("last"))
-        skip = {(int(i), str(m)) for i, m in saved.get("skip", [])}
-        window = {int(i): _dt(m) for i, m in saved.get("window", [])}
+    if saved.get("state") == "running" and "seen" in saved:
+        since = _dt(saved["since"])
+        seen = {int(i) for i in saved["seen"]}  # ids already enqueued at `since`
+        tie_after = saved.get("tie_after")  # reading a long run of ties at `since` by id, past this id
+        newest = _dt(saved["newest"]) if saved.get("newest") else None
     else:
         cursor = _dt(saved["cursor"]) if saved.get("cursor") else None
         since = max(EPOCH, cursor - timedelta(seconds=overlap_s)) if cursor else EPOCH
-        page, last, window = 1, None, {}
-        skip = {(int(i), str(m)) for i, m in saved.get("recent", [])}
+        seen, tie_after, newest = set(), None, cursor
     report = JobReport(connection)
     done = False
     for _ in range(max_pages):
         if time_left_s() < min_time_s:
             break
-        result = source.list_products(
-            page=page, limit=page_size, modified_since=since, sort="date_modified", include=None
-        )
+        if tie_after is None:
+            result = source.list_products(
+                page=1, limit=page_size, modified_since=since, sort="date_modified", include=None
+            )
+        else:
+            result = source.list_products(
+                page=1, limit=page_size, modified_since=since, modified_until=since, sort="id",
+                include=None, id_greater=int(tie_after),
+            )  # fmt: skip
         report.pages += 1
         report.seen += len(result.items)
         keys = [(_dt(item["date_modified"]), int(item["id"])) for item in result.items]
-        fresh = [k for k in keys if (last is None or k > last) and (k[1], k[0].isoformat()) not in skip]
-        report.enqueued += queue.send_many(sync_requests(connection, [i for _, i in fresh], "pull"))
+        fresh = [i for m, i in keys if m > since or i not in seen]
+        report.enqueued += queue.send_many(sync_requests(connection, fresh, "pull"))
+        full = len(keys) >= page_size and not result.is_last
         if keys:
-            newest = max(keys)
-            last = newest if last is None else max(last, newest)
-            window.update({i: m for m, i in keys})
-            window = _prune(window, last[0] - timedelta(seconds=overlap_s))
-            page = page + 1 if last[0] == since else 1
-            since = last[0]
-        done = result.is_last or not result.items
+            newest = max([newest or EPOCH, *(m for m, _ in keys)])
+        if tie_after is not None:  # inside a long run of ties: by id until it is exhausted
+            seen.update(fresh)
+            tie_after = max(i for _, i in keys) if full else None
+            if not full:
+                since, seen = since + SECOND, set()
+            full = True  # past the run, the listing goes on
+        elif full and len({m for m, _ in keys}) == 1:  # a run of ties fills the page: read it by id
+            since, seen, tie_after = keys[0][0], {i for _, i in keys}, 0
+        elif full:
+            since = max(m for m, _ in keys)
+            seen = {i for m, i in keys if m == since}
+        done = not full and tie_after is None
         if done:
             break
         checkpoints.put_checkpoint(
@@ -107,10 +126,9 @@ def pull_changes(
             {
                 "state": "running",
                 "since": since.isoformat(),
-                "page": page,
-                "last": [last[0].isoformat(), last[1]] if last else None,
-                "skip": [[i, m] for i, m in sorted(skip)][:MAX_RECENT],
-                "window": _pairs(window),
+                "seen": sorted(seen),
+                "tie_after": tie_after,
+                "newest": newest.isoformat() if newest else None,
                 "cursor": saved.get("cursor"),
                 "updated_at": now.isoformat(),
             },
@@ -119,8 +137,7 @@ def pull_changes(
     if done:
         report.checkpoint = {
             "state": "done",
-            "cursor": last[0].isoformat() if last else saved.get("cursor"),
-            "recent": _pairs(window),
+            "cursor": newest.isoformat() if newest else saved.get("cursor"),
             "run_at": now.isoformat(),
         }
         checkpoints.put_checkpoint(connection, PULL_CHECKPOINT, report.checkpoint)
@@ -130,18 +147,3 @@ def pull_changes(
 def _dt(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _key(value: Any) -> Key | None:
-    if not value:
-        return None
-    return (_dt(str(value[0])), int(value[1]))
-
-
-def _prune(window: dict[int, datetime], floor: datetime) -> dict[int, datetime]:
-    kept = sorted(((m, i) for i, m in window.items() if m >= floor), reverse=True)[:MAX_RECENT]
-    return {i: m for m, i in kept}
-
-
-def _pairs(window: dict[int, datetime]) -> list[list[Any]]:
-    return [[i, m.isoformat()] for i, m in sorted(window.items())]

@@ -3,7 +3,9 @@
 Layout: pk = connection, sk = delivery id; `status` + `received_at` feed the ByStatus index the cleanup
 sweeper reads; `expires_at` is the TTL, set only once an event is finished (processed or ignored) and
 kept past the provider's retry horizon so redeliveries still dedup.
-Status flow: received -> processed | failed; `ignored` for validly signed scopes we do not sync.
+Status flow: received -> processed | failed; failed -> processed; `ignored` for validly signed scopes we
+do not sync. `processed` is final: a failure reported later (a duplicate SQS delivery of a message that
+already synced) does not overwrite it. Status updates never create an event that is not stored.
 Times: received_at / processed_at / failed_at in epoch milliseconds; expires_at in epoch seconds (TTL).
 """
 
@@ -110,6 +112,7 @@ class EventStore:
             connection,
             delivery_id,
             "SET #s = :s, outcome = :o, processed_at = :now, expires_at = :exp ADD attempts :one",
+            "attribute_exists(pk)",
             {
                 ":s": "processed",
                 ":o": outcome,
@@ -124,7 +127,14 @@ class EventStore:
             connection,
             delivery_id,
             "SET #s = :s, last_error = :e, failed_at = :now ADD attempts :one",
-            {":s": "failed", ":e": error[:500], ":now": int(self.clock() * 1000), ":one": 1},
+            "attribute_exists(pk) AND #s <> :done",
+            {
+                ":s": "failed",
+                ":e": error[:500],
+                ":now": int(self.clock() * 1000),
+                ":one": 1,
+                ":done": "processed",
+            },
         )
 
     def by_status(self, status: EventStatus, *, received_before_ms: int) -> Iterator[EventRecord]:
@@ -163,11 +173,21 @@ class EventStore:
     def _expiry(self) -> int:
         return int(self.clock()) + self.retention_s
 
-    def _update(self, connection: str, delivery_id: str, expression: str, values: dict[str, Any]) -> None:
-        self.client.update_item(
-            TableName=self.table_name,
-            Key=to_item({"pk": connection, "sk": delivery_id}),
-            UpdateExpression=expression,
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=to_item(values),
-        )
+    def _update(
+        self, connection: str, delivery_id: str, expression: str, condition: str, values: dict[str, Any]
+    ) -> bool:
+        """Apply the update when `condition` holds; False when it did not (nothing changed)."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_item({"pk": connection, "sk": delivery_id}),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -35,8 +35,9 @@ class ProgressStore:
         return dict(from_item(resp["Item"]).get("data") or {})
 
     def save(self, connection: str, job: str, data: dict[str, Any], *, expected_step: int | None) -> bool:
-        """Write `data` (its `step` included); with `expected_step`, only if the stored step is still that
-        (or no record exists yet). False when another invocation got there first."""
+        """Write `data` (its `step` included) only if the stored step is still `expected_step`, or, with
+        None, only if no record exists yet (two first-ever runs cannot both claim). False when another
+        invocation got there first."""
         item = {
             "pk": f"{connection}#progress",
             "sk": job,
@@ -45,7 +46,9 @@ class ProgressStore:
             "updated_at": int(self.clock()),
         }
         kwargs: dict[str, Any] = {"TableName": self.table_name, "Item": to_item(item)}
-        if expected_step is not None:
+        if expected_step is None:
+            kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
             kwargs["ConditionExpression"] = "attribute_not_exists(pk) OR step = :e"
             kwargs["ExpressionAttributeValues"] = to_item({":e": expected_step})
         try:

@@ -3,6 +3,13 @@
 Layout: entity state at pk = "{connection}#{entity_type}#{source_id}", sk = "state"; checkpoints at
 pk = "{connection}#checkpoint", sk = job name. A lease (owner + expiry) serialises work on one entity
 across concurrent consumers, so two versions of one product are never written at the same time.
+
+Destination ownership at pk = "{connection}#{entity_type}#dest#{dest_id}", sk = "owner": which source id
+owns a destination entity. Two source ids can map to one destination product (BigCommerce gives a
+product deleted and re-created with the same SKU a new id, and the new id adopts the destination product
+by SKU); only the owner may soft-delete it. A deleter holds that row's lease while it checks and writes,
+and an adopter claims the row only while no deleter holds it, so a late delete of the old id can never
+hide the product the new id owns.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ class EntityState:
     # Per-part state of a product: {"fields": hash, "variants": {sku: [dest_id, hash]},
     # "images": {source_image_id: [dest_id, hash]}}, so an update writes only the parts that changed.
     parts: dict[str, Any] | None = None
+    lease_until: float | None = None  # epoch seconds; set while a worker holds the lease
 
     @classmethod
     def from_values(cls, connection: str, entity_type: str, source_id: int, v: dict[str, Any]) -> EntityState:
@@ -50,11 +58,19 @@ class EntityState:
             revision=int(v.get("revision", 0)),
             last_outcome=v.get("last_outcome"),
             parts=v.get("parts"),
+            lease_until=float(v["lease_until"]) if v.get("lease_until") is not None else None,
         )
 
 
 def _entity_key(connection: str, entity_type: str, source_id: int) -> dict[str, Any]:
     return to_item({"pk": f"{connection}#{entity_type}#{source_id}", "sk": "state"})
+
+
+def _owner_key(connection: str, entity_type: str, dest_id: int | str) -> dict[str, Any]:
+    return to_item({"pk": f"{connection}#{entity_type}#dest#{dest_id}", "sk": "owner"})
+
+
+_LEASE_FREE = "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :owner"
 
 
 class StateStore:
@@ -73,27 +89,95 @@ class StateStore:
             return None
         return EntityState.from_values(connection, entity_type, source_id, from_item(resp["Item"]))
 
+    def now(self) -> float:
+        return self.clock()
+
     def acquire(
         self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
     ) -> EntityState:
         """Take the entity's lease (or raise LeaseHeld) and return its current state."""
+        attributes = self._take_lease(
+            _entity_key(connection, entity_type, source_id),
+            owner,
+            lease_s,
+            f"{entity_type} {source_id} is being synced by another worker",
+        )
+        return EntityState.from_values(connection, entity_type, source_id, attributes)
+
+    def renew(
+        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
+    ) -> float:
+        """Extend a lease this worker still holds (LeaseHeld if it lost it); the new expiry."""
+        now = self.clock()
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_entity_key(connection, entity_type, source_id),
+                UpdateExpression="SET lease_until = :until",
+                ConditionExpression="lease_owner = :owner",  # nobody took it, even if it expired
+                ExpressionAttributeValues=to_item({":owner": owner, ":until": now + lease_s}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise LeaseHeld(f"lost the lease on {entity_type} {source_id}") from None
+            raise
+        return now + lease_s
+
+    # --- destination ownership ----------------------------------------------------------------------
+
+    def claim_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, source_id: int
+    ) -> None:
+        """Record `source_id` as the owner of a destination entity it created or adopted; LeaseHeld while
+        a deleter is deciding about it (the adopter retries, and then restores what that delete hid)."""
+        now = self.clock()
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_owner_key(connection, entity_type, dest_id),
+                UpdateExpression="SET owner_id = :src",
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+                ExpressionAttributeValues=to_item({":src": source_id, ":now": now}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise LeaseHeld(f"{entity_type} {dest_id} at the destination is being deleted") from None
+            raise
+
+    def lease_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str, lease_s: float
+    ) -> int | None:
+        """Lease a destination entity's ownership row (LeaseHeld if another worker has it); its owner."""
+        attributes = self._take_lease(
+            _owner_key(connection, entity_type, dest_id),
+            owner,
+            lease_s,
+            f"{entity_type} {dest_id} at the destination is being changed by another worker",
+        )
+        owner_id = attributes.get("owner_id")
+        return int(owner_id) if owner_id is not None else None
+
+    def release_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str
+    ) -> None:
+        self._release(_owner_key(connection, entity_type, dest_id), owner)
+
+    def _take_lease(self, key: dict[str, Any], owner: str, lease_s: float, held: str) -> dict[str, Any]:
         now = self.clock()
         try:
             resp = self.client.update_item(
                 TableName=self.table_name,
-                Key=_entity_key(connection, entity_type, source_id),
+                Key=key,
                 UpdateExpression="SET lease_owner = :owner, lease_until = :until",
-                ConditionExpression=(
-                    "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :owner"
-                ),
+                ConditionExpression=_LEASE_FREE,
                 ExpressionAttributeValues=to_item({":owner": owner, ":until": now + lease_s, ":now": now}),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise LeaseHeld(f"{entity_type} {source_id} is being synced by another worker") from None
+                raise LeaseHeld(held) from None
             raise
-        return EntityState.from_values(connection, entity_type, source_id, from_item(resp["Attributes"]))
+        return from_item(resp["Attributes"])
 
     def commit(self, state: EntityState, *, owner: str) -> None:
         """Write the new state and release the lease, only if we still hold it."""
@@ -136,10 +220,13 @@ class StateStore:
             raise
 
     def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None:
+        self._release(_entity_key(connection, entity_type, source_id), owner)
+
+    def _release(self, key: dict[str, Any], owner: str) -> None:
         try:
             self.client.update_item(
                 TableName=self.table_name,
-                Key=_entity_key(connection, entity_type, source_id),
+                Key=key,
                 UpdateExpression="REMOVE lease_owner, lease_until",
                 ConditionExpression="lease_owner = :owner",
                 ExpressionAttributeValues=to_item({":owner": owner}),

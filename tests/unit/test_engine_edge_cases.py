@@ -1,0 +1,216 @@
+"""The engine under what real stores do: ids re-created with the same SKU, products deleted behind our
+back at the destination, writes that outlive their lease, batches refused as a whole. Each test is a
+change a merchant made that was once lost, hidden or stuck."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from catalog_sync.engine import CatalogSync
+from catalog_sync.store.state import LeaseHeld
+from catalog_sync.sync_request import SyncRequest
+from tests.unit.test_engine_rig import CONNECTION, Rig, comparable, rig
+
+
+@pytest.fixture
+def r() -> Iterator[Rig]:
+    yield from rig()
+
+
+def request(product_id: int) -> SyncRequest:
+    return SyncRequest(connection=CONNECTION, entity_type="product", entity_id=product_id)
+
+
+def mug(r: Rig, sku: str = "MUG", **fields: Any) -> dict[str, Any]:
+    r.clock.tick()
+    return r.a.create_product({"name": f"Mug {sku}", "sku": sku, "price": 9, "weight": 1, **fields})
+
+
+# --- a late delete of an old id never hides the product a live id owns -------------------------------
+
+
+def test_a_late_delete_of_the_old_id_leaves_the_recreated_product_visible(r: Rig) -> None:
+    engine = r.engine()
+    old = mug(r)
+    engine.sync(request(old["id"]))
+    r.a.delete_product(old["id"])
+    new = mug(r, price=12)  # the merchant re-creates it: same SKU, new id
+
+    assert engine.sync(request(new["id"])).action == "updated"  # adopted by SKU
+    assert engine.sync(request(old["id"])).action == "absent"  # the old id's delete arrives late
+    assert engine.sync(request(new["id"])).action == "unchanged"
+
+    shown = r.b_product("MUG")
+    assert (shown["is_visible"], shown["availability"], shown["price"]) == (True, "available", 12)
+
+
+def test_a_delete_processed_before_the_recreated_id_is_undone_by_its_sync(r: Rig) -> None:
+    engine = r.engine()
+    old = mug(r)
+    engine.sync(request(old["id"]))
+    r.a.delete_product(old["id"])
+    new = mug(r, price=12)
+
+    assert engine.sync(request(old["id"])).action == "deleted"
+    assert engine.sync(request(new["id"])).action == "updated"
+
+    assert r.b_product("MUG")["is_visible"] is True
+    assert len(r.b.products()) == 1
+
+
+def test_the_old_id_still_deletes_its_product_when_no_live_id_took_it_over(r: Rig) -> None:
+    engine = r.engine()
+    old = mug(r)
+    engine.sync(request(old["id"]))
+    r.a.delete_product(old["id"])
+
+    assert engine.sync(request(old["id"])).action == "deleted"
+    assert r.b_product("MUG")["is_visible"] is False
+
+
+# --- a product deleted at the destination is created again --------------------------------------------
+
+
+def test_a_product_deleted_at_the_destination_is_recreated_on_its_next_change(r: Rig) -> None:
+    engine = r.engine()
+    product = r.a.create_product(
+        {"name": "Tee", "sku": "TEE", "price": 9, "weight": 1},
+        variants=[
+            {"sku": "TEE-S", "price": 9, "option_values": [{"option_display_name": "Size", "label": "S"}]}
+        ],
+        images=[{"image_url": "https://img.test/tee.jpg", "sort_order": 0}],
+    )
+    engine.sync(request(product["id"]))
+    r.b.delete_product(r.b_product("TEE")["id"])  # a person (or another app) removes it from B
+    r.clock.tick()
+    r.a.update_product(product["id"], price=11)
+
+    assert engine.sync(request(product["id"])).action == "created"
+
+    assert comparable(r.b_product("TEE")) == comparable(r.a.get_product(product["id"]) or {})
+    assert engine.sync(request(product["id"])).action == "unchanged"
+
+
+def test_a_product_deleted_at_the_destination_is_recreated_inside_a_batch(r: Rig) -> None:
+    engine = r.engine()
+    products = [mug(r, sku=f"M{n}") for n in range(3)]
+    engine.sync_many([request(p["id"]) for p in products])
+    r.b.delete_product(r.b_product("M1")["id"])
+    r.clock.tick()
+    for p in products:
+        r.a.update_product(p["id"], price=20)
+
+    results = r.engine().sync_many([request(p["id"]) for p in products])
+
+    actions = [results[(CONNECTION, "product", p["id"])] for p in products]
+    assert [getattr(a, "action", a) for a in actions] == ["updated", "created", "updated"]
+    assert {p["sku"]: p["price"] for p in r.b.products()} == {"M0": 20, "M1": 20, "M2": 20}
+
+
+# --- writes are fenced by the lease -------------------------------------------------------------------
+
+
+class PausingSource:
+    """The real source client, except that the first product read runs `meanwhile` before it answers:
+    worker 1 holds an old version while worker 2 does its whole sync."""
+
+    def __init__(self, inner: Any, meanwhile: Callable[[], None]) -> None:
+        self.inner = inner
+        self.meanwhile: Callable[[], None] | None = meanwhile
+
+    def get_product(self, product_id: int) -> dict[str, Any] | None:
+        data = self.inner.get_product(product_id)
+        if self.meanwhile is not None:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_write_after_the_lease_expired_is_never_sent(r: Rig) -> None:
+    product = mug(r)
+    r.engine().sync(request(product["id"]))
+    r.clock.tick()
+    r.a.update_product(product["id"], price=10)  # worker 1 will read this version...
+
+    def worker_2_takes_over() -> None:
+        r.clock.tick(200)  # ...and stall past its lease, while the merchant edits again
+        r.a.update_product(product["id"], price=11)
+        assert r.engine(owner="worker-2").sync(request(product["id"])).action == "updated"
+
+    slow = r.engine(owner="worker-1")
+    slow.source = PausingSource(slow.source, worker_2_takes_over)  # type: ignore[assignment]
+    mark = len(r.b.request_log)
+
+    with pytest.raises(LeaseHeld):
+        slow.sync(request(product["id"]))
+
+    assert r.b_product("MUG")["price"] == 11
+    assert len(r.b_writes(mark)) == 1  # worker 2's write only
+    assert r.engine().sync(request(product["id"])).action == "unchanged"
+
+
+def test_a_long_sync_renews_its_lease_before_writing(r: Rig) -> None:
+    product = mug(r)
+    engine = r.engine()
+    engine.sync(request(product["id"]))
+    r.clock.tick()
+    r.a.update_product(product["id"], price=10)
+    slow = r.engine()
+    slow.source = PausingSource(slow.source, lambda: r.clock.tick(100))  # type: ignore[assignment]
+
+    assert slow.sync(request(product["id"])).action == "updated"  # 100 s of a 120 s lease: renewed
+
+    assert r.b_product("MUG")["price"] == 10
+
+
+# --- batches refused as a whole -----------------------------------------------------------------------
+
+
+def refuse_batches_with_a(r: Rig, bad_sku: str, status: int) -> None:
+    """Store B refuses a whole batch PUT /catalog/products that contains `bad_sku`'s product, naming no
+    item (the spec's 409/422 answers carry no per-item errors)."""
+    bad_id = r.b_product(bad_sku)["id"]
+    r.b.refuse_batches_containing(bad_id, status)
+
+
+@pytest.mark.parametrize("status", [422, 409])
+def test_a_whole_batch_refusal_fails_only_the_product_it_is_about(r: Rig, status: int) -> None:
+    engine = r.engine()
+    products = [mug(r, sku=f"M{n}") for n in range(10)]
+    engine.sync_many([request(p["id"]) for p in products])
+    r.clock.tick()
+    for p in products:
+        r.a.update_product(p["id"], price=30)
+    refuse_batches_with_a(r, "M6", status)
+    mark = len(r.b.request_log)
+
+    results = r.engine().sync_many([request(p["id"]) for p in products])
+
+    failed = [p["sku"] for p in products if isinstance(results[(CONNECTION, "product", p["id"])], Exception)]
+    assert failed == ["M6"]
+    assert {p["sku"]: p["price"] for p in r.b.products() if p["sku"] != "M6"} == {
+        f"M{n}": 30 for n in range(10) if n != 6
+    }
+    batch_puts = [1 for m, p, _ in r.b_writes(mark) if (m, p) == ("PUT", "/catalog/products")]
+    assert len(batch_puts) <= 1 + 2 * 4  # the batch, then at most two requests per halving
+
+
+def test_a_207_item_named_nowhere_is_not_counted_a_success(r: Rig) -> None:
+    engine: CatalogSync = r.engine()
+    products = [mug(r, sku=f"M{n}") for n in range(3)]
+    engine.sync_many([request(p["id"]) for p in products])
+    r.clock.tick()
+    for p in products:
+        r.a.update_product(p["id"], price=40)
+    r.b.drop_from_batch_answers(r.b_product("M2")["id"])  # the store answers 207 without it
+
+    results = r.engine().sync_many([request(p["id"]) for p in products])
+
+    assert isinstance(results[(CONNECTION, "product", products[2]["id"])], Exception)
+    assert r.engine().sync(request(products[2]["id"])).action == "updated"  # the retry writes it
