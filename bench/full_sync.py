@@ -11,6 +11,7 @@ Unchanged products are never fetched or written, so only the changed 1% reach th
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -82,6 +83,29 @@ class _States:
         )
 
     def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None:
+        return None
+
+    def now(self) -> float:
+        return time.time()
+
+    def renew(
+        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
+    ) -> float:
+        return time.time() + lease_s
+
+    def claim_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, source_id: int
+    ) -> None:
+        return None
+
+    def lease_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str, lease_s: float
+    ) -> int | None:
+        return None
+
+    def release_destination(
+        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str
+    ) -> None:
         return None
 
 

@@ -41,7 +41,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.message import Message
-from typing import Any, NamedTuple, Self
+from typing import Any, Literal, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from catalog_sync_local.bigcommerce_sim_http import FailureInjector, ServedSimulator, Server
@@ -197,6 +197,9 @@ class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the eve
         self._webhooks: dict[int, dict[str, Any]] = {}
         self._webhook_ids = itertools.count(1)
         self._dispatcher = PixlpayDispatcher(max_attempts=delivery_attempts, backoff_s=delivery_backoff_s)
+        # "delivery": `{id, event_type, created_at}`; "event": the docs' other shape, `{event, timestamp}`
+        # in whole seconds and no id, so two edits of a product within a second send identical bytes.
+        self.payload_shape: Literal["delivery", "event"] = "delivery"
 
     @property
     def base_url(self) -> str:
@@ -311,12 +314,14 @@ class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the eve
                 if h["is_active"] and event_type in h["events"]
             ]
         for hook in hooks:
-            payload = {
+            payload: dict[str, Any] = {
                 "id": f"wh_del_{uuid.uuid4().hex[:24]}",
                 "event_type": event_type,
                 "created_at": created_at,
                 "data": {"product_id": product_id},
             }
+            if self.payload_shape == "event":
+                payload = {"event": event_type, "timestamp": self._now(), "data": {"product_id": product_id}}
             self._dispatcher.enqueue(hook, payload)
 
     # --- HTTP ---------------------------------------------------------------------------------------
@@ -448,21 +453,23 @@ class PixlpayDispatcher(Dispatcher):
 
     def enqueue(self, hook: Mapping[str, Any], payload: dict[str, Any]) -> None:
         body = webhook_body(payload)
+        event = str(payload.get("event_type") or payload.get("event"))
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Pixlpay-Webhooks/1.0",
-            "X-Pixlpay-Event": payload["event_type"],
-            "X-Pixlpay-Delivery-Id": payload["id"],
+            "X-Pixlpay-Event": event,
             "X-Pixlpay-Signature": signature(hook["secret"], body),
         }
-        delivery = Delivery(hook["id"], payload["event_type"], hook["url"], payload, headers)
+        if "id" in payload:
+            headers["X-Pixlpay-Delivery-Id"] = payload["id"]
+        delivery = Delivery(hook["id"], event, hook["url"], payload, headers)
         with self._idle:
             self._records.append(delivery)
             self._pending += 1
         self._queue.put(delivery)
 
     def _message_id(self, delivery: Delivery) -> str:
-        return str(delivery.payload["id"])
+        return str(delivery.payload.get("id") or hashlib.sha256(webhook_body(delivery.payload)).hexdigest())
 
     def _headers(self, delivery: Delivery, body: bytes, msg_id: str) -> dict[str, str]:
         return dict(delivery.headers)  # signed once at enqueue time: a retry resends the same bytes
