@@ -15,10 +15,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from catalog_sync_local.stack import LocalStackError
 
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL"
 REGION = "us-east-1"
@@ -74,12 +77,16 @@ def _set(values: Mapping[str, str | None]) -> None:
             os.environ[key] = value
 
 
+class AwsPortUnavailable(LocalStackError):
+    pass
+
+
 class MotoServer:
     """moto in server mode on 127.0.0.1, served by a thread of this process (port 0: any free port).
 
     Built from the parts moto's ThreadedMotoServer uses, but bound in the caller's thread: a port that is
-    taken raises OSError at once (ThreadedMotoServer would wait forever for a server that never starts),
-    and `stop()` closes the socket, so the port is free again when the process goes on."""
+    taken raises AwsPortUnavailable at once (ThreadedMotoServer's thread would exit the process), and
+    `stop()` closes the socket, so the port is free again when the process goes on."""
 
     def __init__(self, port: int = 0, *, region: str = REGION) -> None:
         self.port = port
@@ -98,13 +105,34 @@ class MotoServer:
         # werkzeug logs every request to stderr unless its logger is told otherwise.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(
-            "127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler
-        )
+        with self._listening_socket() as listening:  # werkzeug keeps a duplicate of it
+            self._server = make_server(
+                "127.0.0.1",
+                self.port,
+                app,
+                threaded=True,
+                request_handler=MotoRequestHandler,
+                fd=listening.fileno(),
+            )
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
         self._thread.start()
         host, port = self._server.server_address[:2]
         return AwsBackend(endpoint_url=f"http://{host}:{port}", region=self.region)
+
+    def _listening_socket(self) -> socket.socket:
+        """Bound here rather than by werkzeug, which prints a message and exits the process when the
+        port is taken."""
+        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
+            listening.bind(("127.0.0.1", self.port))
+            listening.listen(128)
+        except OSError as exc:
+            listening.close()
+            raise AwsPortUnavailable(
+                f"the moto server cannot listen on 127.0.0.1:{self.port}: {exc.strerror or exc}"
+            ) from None
+        return listening
 
     def stop(self, timeout_s: float = 5.0) -> None:
         if self._server is None:

@@ -285,6 +285,28 @@ def test_bad_input_is_a_usage_error_with_a_message_not_a_traceback(
     assert "Traceback" not in run.stderr + run.stdout
 
 
+def test_local_start_on_a_taken_aws_port_says_so_and_publishes_nothing(tmp_path: Path) -> None:
+    stack_file = tmp_path / "local-stack.json"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            _cli("local", "start", "--port", "0", "--aws-port", str(port), "--max-seconds", "1"),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            cwd=REPO,
+            env={**os.environ, STACK_FILE_VARIABLE: str(stack_file)},
+        )
+
+    assert run.returncode == 2
+    assert f"the moto server cannot listen on 127.0.0.1:{port}" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert not stack_file.exists()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
