@@ -187,7 +187,8 @@ def ops_target(profile: str | None, stack_name: str | None) -> Iterator[Ops]:
         session = boto3.session.Session(profile_name=profile)
         yield Ops(resolve_stack(session, stack_name), session)
         return
-    from botocore.exceptions import EndpointConnectionError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
 
     from catalog_sync_local.aws_backend import applied
     from catalog_sync_local.running_stack import find_running
@@ -200,7 +201,7 @@ def ops_target(profile: str | None, stack_name: str | None) -> Iterator[Ops]:
         runtime = LocalRuntime(running.stack, env_overrides=running.env_overrides)
         try:
             yield Ops(dict(running.stack.resources), boto3.session.Session(), runtime)
-        except EndpointConnectionError:
+        except (BotoConnectionError, HTTPClientError):  # refused, reset, closed: it stopped meanwhile
             raise NoLocalStack(
                 f"the local stack stopped answering at {running.aws.endpoint_url} (pid {running.pid})"
             ) from None

@@ -4,8 +4,11 @@ against a running `local start`."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -149,3 +152,41 @@ def test_a_stack_file_left_by_a_killed_local_start_counts_as_no_stack(
 
     assert result.exit_code == 2
     assert "no local stack is running" in result.output
+
+
+def test_a_local_stack_that_stops_answering_mid_command_is_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(running_stack.STACK_FILE_VARIABLE, str(tmp_path / "local-stack.json"))
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with socket.socket() as dying:  # accepts, then hangs up: a stack going down as the command runs
+        dying.bind(("127.0.0.1", 0))
+        dying.listen()
+        endpoint = f"http://127.0.0.1:{dying.getsockname()[1]}"
+        hang_up = threading.Thread(target=_hang_up_on_each, args=(dying, 10), daemon=True)
+        hang_up.start()
+        running_stack.publish(
+            running_stack.RunningStack(
+                pid=os.getpid(),
+                aws=AwsBackend(endpoint_url=endpoint),
+                api_url="http://127.0.0.1:3000",
+                stack=LocalStack(
+                    "catalog-sync-local", "us-east-1", {}, {}, {"SyncStateTable": "t", "EventsTable": "e"}
+                ),
+            )
+        )
+
+        result = CliRunner().invoke(main, OPS_COMMANDS["status"])
+
+    assert result.exit_code == 2, result.output
+    assert f"the local stack stopped answering at {endpoint}" in result.output
+
+
+def _hang_up_on_each(server: socket.socket, count: int) -> None:
+    server.settimeout(10)
+    for _ in range(count):
+        try:
+            connection, _ = server.accept()
+        except OSError:
+            return
+        connection.close()
