@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,17 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CATALOG_SYNC_SHARED", REPO.parent / "shared"))
 BC_WEBHOOK_SAMPLES = SHARED / "reference" / "bigcommerce" / "webhooks"
 EVENTS = REPO / "events"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_running_local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Ops commands look for a running `local start` through a stack file: the tests' is their own (a
+    developer's running stack is never touched; a test that starts one names its own file)."""
+    from catalog_sync_local.running_stack import STACK_FILE_VARIABLE
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(STACK_FILE_VARIABLE, str(tmp_path_factory.getbasetemp() / "no-local-stack.json"))
+        yield
 
 
 @pytest.fixture(autouse=True)

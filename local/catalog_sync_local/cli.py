@@ -14,6 +14,7 @@ import shlex
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,9 @@ def invoke(
     default=False,
     help="Also fire each schedule on its own rate (even those the template deploys disabled).",
 )
+@click.option(
+    "--aws-port", default=0, show_default=True, help="Port of the moto server on 127.0.0.1 (0 = any free)."
+)
 @click.option("--max-seconds", default=0.0, help="Stop after this long (0 = until Ctrl-C).")
 @_template_option
 @_parameter_option
@@ -107,6 +111,7 @@ def invoke(
 def start(
     port: int,
     schedules: bool,
+    aws_port: int,
     max_seconds: float,
     template: Path | None,
     parameter_overrides: tuple[str, ...],
@@ -114,7 +119,10 @@ def start(
 ) -> None:
     """Serve the HTTP API, poll the queues into their consumers and (optionally) run the schedules.
 
-    Stops cleanly (exit 0) on Ctrl-C, SIGTERM or after --max-seconds."""
+    AWS is a moto server on 127.0.0.1 (the `aws` line says where); `status`, `replay`, `redrive` and
+    `full-sync` in another terminal use this stack. Stops cleanly (exit 0) on Ctrl-C, SIGTERM or after
+    --max-seconds."""
+    from catalog_sync_local import running_stack
     from catalog_sync_local.runtime import DrainReport
     from catalog_sync_local.sandbox import TEMPLATE, Sandbox
     from catalog_sync_local.scheduler import Scheduler
@@ -123,6 +131,11 @@ def start(
     template_path = template or TEMPLATE
     env_vars = _read_env_vars(env_vars_file)
     parameters = _parameters(parameter_overrides)
+    other = running_stack.find_running()
+    if other is not None:
+        raise click.UsageError(
+            f"a local stack is already running (pid {other.pid}, HTTP API {other.api_url}); stop it first"
+        )
     previous = signal.signal(signal.SIGTERM, _interrupt)
 
     def on_batch(logical_id: str, report: DrainReport) -> None:
@@ -135,10 +148,15 @@ def start(
                 parameter_overrides=parameters,
                 api_port=port,
                 env_overrides=env_vars,
+                serve_aws=True,
+                aws_port=aws_port,
             ) as sandbox,
             sandbox.runtime.pollers(on_batch=on_batch),
+            _published(sandbox) as stack_file,
         ):
             click.echo(f"HTTP API   {sandbox.api.url}  (POST /webhooks/{{connection}})")
+            click.echo(f"aws        {sandbox.aws.endpoint_url}  (moto server)")
+            click.echo(f"stack file {stack_file}  (how status, replay, redrive, full-sync find this stack)")
             for name, store in sandbox.stores.items():
                 click.echo(f"store {name:<8} {store.v3_base}")
             for pixlpay in sandbox.pixlpay_stores.values():
@@ -165,6 +183,30 @@ def start(
     finally:
         signal.signal(signal.SIGTERM, previous)
     click.echo("stopped")
+
+
+@contextlib.contextmanager
+def _published(sandbox: Any) -> Iterator[Path]:
+    """Say where this running stack is (for `status`, `replay`, ... in other terminals) until it stops."""
+    import os
+
+    from catalog_sync_local import running_stack
+
+    pid = os.getpid()
+    path = running_stack.publish(
+        running_stack.RunningStack(
+            pid=pid,
+            aws=sandbox.aws,
+            api_url=sandbox.api.url,
+            stack=sandbox.stack,
+            endpoints=sandbox.endpoint_urls(),
+            env_overrides=sandbox.env_overrides or {},
+        )
+    )
+    try:
+        yield path
+    finally:
+        running_stack.withdraw(pid)
 
 
 def _interrupt(signum: int, frame: object) -> None:

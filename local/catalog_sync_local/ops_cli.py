@@ -1,24 +1,30 @@
 """Operations commands: `catalog-sync full-sync | replay | redrive | status`.
 
-Each runs against the local stack (a Sandbox: moto + store simulators, like `catalog-sync local
-invoke`) or, with `--stack-name S [--profile P]`, against a deployed stack whose resources are resolved
-from CloudFormation (logical id -> physical id), so the commands never hard-code names.
+Each runs against the stack `catalog-sync local start` is running (found through its stack file, see
+`running_stack`: its moto server, resources and functions) or, with `--stack-name S [--profile P]`,
+against a deployed stack whose resources are resolved from CloudFormation (logical id -> physical id), so
+the commands never hard-code names. With neither, they say that no local stack is running and exit 2:
+a fresh, empty stack would only report on itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from catalog_sync.jobs import AUDIT_CHECKPOINT, FULL_SYNC_JOB, PULL_CHECKPOINT, replay
 from catalog_sync.store.events import EventRecord
+
+if TYPE_CHECKING:
+    from catalog_sync_local.runtime import LocalRuntime
 
 REDRIVE_LIMIT = 10_000
 
@@ -34,11 +40,21 @@ def resolve_stack(session: Any, stack_name: str) -> dict[str, str]:
     return resources
 
 
+NO_LOCAL_STACK = "no local stack is running (start one with: catalog-sync local start)"
+LOCAL_POLL_S = 0.5  # how often a local full sync's progress and queues are read
+
+
+class NoLocalStack(click.ClickException):
+    exit_code = 2
+
+
 @dataclass
 class Ops:
     resources: Mapping[str, str]
     session: Any
-    sandbox: Any = None  # the local Sandbox, when running locally
+    # The running local stack's functions, invoked in this process against its moto server; None for a
+    # deployed stack (whose functions Lambda runs).
+    runtime: LocalRuntime | None = None
 
     def client(self, service: str) -> Any:
         return self.session.client(service)
@@ -85,8 +101,10 @@ class Ops:
 
     def start_full_sync(self, connection: str, *, restart: bool) -> None:
         payload = {"connection": connection, "restart": restart}
-        if self.sandbox is not None:
-            self.sandbox.runtime.invoke("FullSyncFunction", payload)
+        if self.runtime is not None:
+            # The handler's logs go to stderr, as `local invoke` sends them: stdout is the command's.
+            with contextlib.redirect_stdout(sys.stderr):
+                self.runtime.invoke("FullSyncFunction", payload)
         else:
             self.client("lambda").invoke(
                 FunctionName=self.resources["FullSyncFunction"],
@@ -94,10 +112,14 @@ class Ops:
                 Payload=json.dumps(payload).encode(),
             )
 
-    def pump(self) -> None:
-        """Locally, serve one continuation (AWS's event source mapping does it for a deployed stack)."""
-        if self.sandbox is not None:
-            self.sandbox.runtime.drain("FullSyncFunction", max_batches=1, max_seconds=900)
+    def wait_for_queues(self, queues: tuple[str, ...], deadline: float) -> bool:
+        """Wait (until the monotonic `deadline`) for the queues to be empty: the local stack's pollers
+        are working through them."""
+        while time.monotonic() < deadline:
+            if all(not self.depth(q) for q in queues):
+                return True
+            time.sleep(LOCAL_POLL_S)
+        return False
 
     def replay(self, connection: str, since_ms: int, until_ms: int) -> int:
         from catalog_sync.store.items import from_item, to_item
@@ -158,16 +180,31 @@ class Ops:
 
 @contextlib.contextmanager
 def ops_target(profile: str | None, stack_name: str | None) -> Iterator[Ops]:
+    """The deployed stack `stack_name`, or else the running local stack (NoLocalStack when none is)."""
     import boto3
 
     if stack_name:
         session = boto3.session.Session(profile_name=profile)
         yield Ops(resolve_stack(session, stack_name), session)
         return
-    from catalog_sync_local.sandbox import Sandbox
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
 
-    with Sandbox(register_webhooks=False) as sandbox:
-        yield Ops(dict(sandbox.stack.resources), boto3.session.Session(), sandbox)
+    from catalog_sync_local.aws_backend import applied
+    from catalog_sync_local.running_stack import find_running
+    from catalog_sync_local.runtime import LocalRuntime
+
+    running = find_running()
+    if running is None:
+        raise NoLocalStack(NO_LOCAL_STACK)
+    with applied(running.aws):
+        runtime = LocalRuntime(running.stack, env_overrides=running.env_overrides)
+        try:
+            yield Ops(dict(running.stack.resources), boto3.session.Session(), runtime)
+        except (BotoConnectionError, HTTPClientError):  # refused, reset, closed: it stopped meanwhile
+            raise NoLocalStack(
+                f"the local stack stopped answering at {running.aws.endpoint_url} (pid {running.pid})"
+            ) from None
 
 
 def _target_options(command: Any) -> Any:
@@ -212,12 +249,10 @@ def full_sync_command(
                 if record.get("state") in ("done", "failed"):
                     bar.update(task, total=record.get("pages", 0))
                     break
-                if ops.sandbox is not None:
-                    ops.pump()
-                else:
-                    time.sleep(5)
-        if ops.sandbox is not None:
-            ops.sandbox.settle()
+                # Continuations run where the stack runs: in Lambda, or in `local start`'s pollers.
+                time.sleep(5 if ops.runtime is None else LOCAL_POLL_S)
+        if ops.runtime is not None:  # locally, return once what the run enqueued has synced
+            ops.wait_for_queues(("FullSyncContinuationQueue", "SyncQueue"), deadline)
     click.echo(
         json.dumps(
             {

@@ -7,12 +7,15 @@ Each endpoint of config/connections.local.yaml gets a simulator of its kind: a B
 `store_hash` (`stores`), a Pixlpay store (`pixlpay_stores`) and a Medusa application (`medusa_stores`),
 the last two keyed by the `api_url` the document gives. The published connections document points every
 endpoint's `api_url` at its simulator; sources deliver their signed webhooks to the local HTTP API.
+
+AWS is moto embedded in this process by default; with `serve_aws` it is a moto server on 127.0.0.1 (what
+`local start` runs, so that other processes reach the same stack), and `aws` says where either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +25,7 @@ import requests
 import yaml
 
 from catalog_sync_local.api_server import LocalApiServer
+from catalog_sync_local.aws_backend import AwsBackend, MotoServer, applied
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.medusa_sim import MedusaStore
 from catalog_sync_local.pixlpay_sim import PixlpayStore
@@ -31,13 +35,6 @@ from catalog_sync_local.stack import LocalStack, deploy_local_stack
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
 CONNECTIONS = REPO / "config" / "connections.local.yaml"
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
 # Local retries come back at once (the template's default backoff base is 30 s).
 LOCAL_PARAMETERS = {"RetryBackoffBaseSeconds": "0"}
 
@@ -67,6 +64,8 @@ class Sandbox:
         register_webhooks: bool = True,
         api_port: int = 0,
         env_overrides: Mapping[str, Mapping[str, str]] | None = None,
+        serve_aws: bool = False,
+        aws_port: int = 0,
     ) -> None:
         self.template_path = template_path
         self.connections_doc: dict[str, Any] = yaml.safe_load(connections_path.read_text())
@@ -78,12 +77,14 @@ class Sandbox:
         self.register_webhooks = register_webhooks
         self.api_port = api_port
         self.env_overrides = env_overrides
+        self.serve_aws = serve_aws
+        self.aws_port = aws_port
         self.stores: dict[str, BigCommerceStore] = {}  # BigCommerce stores by store_hash
         self.pixlpay_stores: dict[str, PixlpayStore] = {}  # by the api_url the document gives
         self.medusa_stores: dict[str, MedusaStore] = {}  # likewise
         self._endpoints: dict[tuple[str, str], Simulator] = {}  # (connection, role) -> its simulator
-        self._saved_env: dict[str, str | None] = {}
-        self._mock: Any = None
+        self._aws_scope = contextlib.ExitStack()
+        self.aws: AwsBackend
         self.stack: LocalStack
         self.runtime: LocalRuntime
         self.api: LocalApiServer
@@ -93,11 +94,16 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         from moto import mock_aws
 
-        self._saved_env = {k: os.environ.get(k) for k in FAKE_AWS_ENV}
-        os.environ.update(FAKE_AWS_ENV)
-        self._mock = mock_aws()
-        self._mock.start()
         try:
+            if self.serve_aws:
+                server = MotoServer(self.aws_port)
+                self.aws = server.start()
+                self._aws_scope.callback(server.stop)
+            else:
+                self.aws = AwsBackend()
+            self._aws_scope.enter_context(applied(self.aws))
+            if not self.serve_aws:
+                self._aws_scope.enter_context(mock_aws())
             self._start()
         except BaseException:
             self.__exit__()
@@ -163,14 +169,7 @@ class Sandbox:
         for store in self._simulators():
             store.stop()
         reset_containers()
-        if self._mock is not None:
-            self._mock.stop()
-            self._mock = None
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        self._aws_scope.close()  # moto stopped, then the process environment restored
 
     # --- helpers for tests and the demo -------------------------------------------------------------
 
@@ -207,6 +206,14 @@ class Sandbox:
 
     def _webhook_sources(self) -> list[WebhookSource]:
         return [*self.stores.values(), *self.pixlpay_stores.values()]
+
+    def endpoint_urls(self) -> dict[str, str]:
+        """Every connection endpoint's simulator URL, as "<connection>/<role>" -> URL."""
+        return {
+            f"{name}/{role}": str(conn[role]["api_url"])
+            for name, conn in self.connections_doc["connections"].items()
+            for role in ("source", "destination")
+        }
 
     def webhook_url(self, name: str) -> str:
         return f"{self.api.url}/webhooks/{name}"

@@ -9,6 +9,7 @@ deploys its own stack on embedded moto, ~5 s cold).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from click.testing import CliRunner
 from catalog_sync.connections import ConnectionsDocument
 from catalog_sync.signatures import verify
 from catalog_sync_local.cli import main
+from catalog_sync_local.running_stack import STACK_FILE_VARIABLE
 from catalog_sync_local.sample_events import webhook_event
 from tests.conftest import EVENTS, REPO
 from tests.integration.conftest import CONNECTION, modified_template
@@ -283,6 +285,28 @@ def test_bad_input_is_a_usage_error_with_a_message_not_a_traceback(
     assert "Traceback" not in run.stderr + run.stdout
 
 
+def test_local_start_on_a_taken_aws_port_says_so_and_publishes_nothing(tmp_path: Path) -> None:
+    stack_file = tmp_path / "local-stack.json"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            _cli("local", "start", "--port", "0", "--aws-port", str(port), "--max-seconds", "1"),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            cwd=REPO,
+            env={**os.environ, STACK_FILE_VARIABLE: str(stack_file)},
+        )
+
+    assert run.returncode == 2
+    assert f"the moto server cannot listen on 127.0.0.1:{port}" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert not stack_file.exists()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -327,53 +351,87 @@ def _post_signed_webhook(port: int) -> requests.Response:
 
 
 STOPS = {"max-seconds": "by itself after --max-seconds", "sigint": "on SIGINT (Ctrl-C)"}
+MAX_SECONDS = {"max-seconds": "4", "sigint": "60"}  # the second is stopped by SIGINT well before
 
 
 @dataclass
 class StartRun:
     port: int
+    aws_url: str
     response: requests.Response
+    stack_file: Path
+    stack_file_while_running: dict[str, Any]
     returncode: int | None
     stdout: str
     stderr: str
 
 
 @pytest.fixture(scope="module")
-def started() -> dict[str, StartRun]:
-    """`local start --max-seconds 4` twice at once: one left to stop by itself, one sent SIGINT after it
-    answered a signed webhook."""
+def started(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict[str, StartRun], subprocess.CompletedProcess[str]]:
+    """`local start` twice at once (each with its own stack file): one left to stop by itself after 4 s,
+    one sent SIGINT after it answered a signed webhook and a third `local start` on its stack file was
+    refused."""
+    tmp = tmp_path_factory.mktemp("start")
     ports = {stop: _free_port() for stop in STOPS}
+    stack_files = {stop: tmp / f"{stop}.json" for stop in STOPS}
     processes = {
         stop: subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
-            _cli("local", "start", "--port", str(port), "--max-seconds", "4"),
+            _cli("local", "start", "--port", str(port), "--max-seconds", MAX_SECONDS[stop]),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             cwd=REPO,
+            env={**os.environ, STACK_FILE_VARIABLE: str(stack_files[stop])},
         )
         for stop, port in ports.items()
     }
     runs = {}
     try:
-        responses = {}
+        responses, aws_urls, while_running = {}, {}, {}
+        second: subprocess.CompletedProcess[str] | None = None
         for stop, process in processes.items():
             line = _wait_for_line(process, "HTTP API", timeout=60)
             assert f"http://127.0.0.1:{ports[stop]}" in line
+            aws_urls[stop] = _wait_for_line(process, "aws ", timeout=5).split()[1]
+            while_running[stop] = json.loads(stack_files[stop].read_text())
             responses[stop] = _post_signed_webhook(ports[stop])
             if stop == "sigint":
+                second = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+                    _cli("local", "start", "--port", "0", "--max-seconds", "4"),
+                    check=False,
+                    capture_output=True,
+                    text=True,
+                    timeout=TIMEOUT_S,
+                    cwd=REPO,
+                    env={**os.environ, STACK_FILE_VARIABLE: str(stack_files[stop])},
+                )
                 process.send_signal(signal.SIGINT)
         for stop, process in processes.items():
             stdout, stderr = process.communicate(timeout=30)
-            runs[stop] = StartRun(ports[stop], responses[stop], process.returncode, stdout, stderr)
+            runs[stop] = StartRun(
+                port=ports[stop],
+                aws_url=aws_urls[stop],
+                response=responses[stop],
+                stack_file=stack_files[stop],
+                stack_file_while_running=while_running[stop],
+                returncode=process.returncode,
+                stdout=stdout,
+                stderr=stderr,
+            )
     finally:
         for process in processes.values():
             process.kill()
-    return runs
+    assert second is not None
+    return runs, second
 
 
 @pytest.mark.parametrize("stop", list(STOPS), ids=list(STOPS.values()))
-def test_local_start_answers_on_loopback_then_stops_cleanly(started: dict[str, StartRun], stop: str) -> None:
-    run = started[stop]
+def test_local_start_answers_on_loopback_then_stops_cleanly(
+    started: tuple[dict[str, StartRun], subprocess.CompletedProcess[str]], stop: str
+) -> None:
+    run = started[0][stop]
 
     assert run.response.status_code == 200, run.response.text
     assert run.response.json()["status"] == "accepted"
@@ -381,3 +439,26 @@ def test_local_start_answers_on_loopback_then_stops_cleanly(started: dict[str, S
     assert "Traceback" not in run.stderr
     assert run.stdout.strip().splitlines()[-1] == "stopped"
     assert _port_is_free(run.port)
+
+
+@pytest.mark.parametrize("stop", list(STOPS), ids=list(STOPS.values()))
+def test_local_start_says_where_its_aws_is_while_it_runs_and_no_longer_after(
+    started: tuple[dict[str, StartRun], subprocess.CompletedProcess[str]], stop: str
+) -> None:
+    run = started[0][stop]
+
+    assert run.aws_url.startswith("http://127.0.0.1:")
+    assert run.stack_file_while_running["aws"]["endpoint_url"] == run.aws_url
+    assert run.stack_file_while_running["api_url"] == f"http://127.0.0.1:{run.port}"
+    assert not run.stack_file.exists()
+    assert _port_is_free(int(run.aws_url.rsplit(":", 1)[1]))
+
+
+def test_a_second_local_start_is_refused_while_one_runs(
+    started: tuple[dict[str, StartRun], subprocess.CompletedProcess[str]],
+) -> None:
+    second = started[1]
+
+    assert second.returncode == 2
+    assert "a local stack is already running" in second.stderr
+    assert "Traceback" not in second.stderr
