@@ -89,6 +89,42 @@ class Ops:
             },
         }
 
+    def connection(self, name: str) -> Any:
+        """A connection from the stack's connections secret (a clear error for an unknown name)."""
+        from catalog_sync.connections import ConnectionsDocument
+
+        secret = self.client("secretsmanager").get_secret_value(SecretId=self.resources["ConnectionsSecret"])
+        document = ConnectionsDocument.parse(json.loads(secret["SecretString"]))
+        if name not in document.connections:
+            known = ", ".join(sorted(document.connections)) or "none"
+            raise click.ClickException(f"no connection '{name}' in the connections secret (known: {known})")
+        return document.connections[name]
+
+    def drift(self, name: str) -> dict[str, Any]:
+        """Both sides of the connection compared entity by entity (catalog_sync.drift); writes nothing."""
+        from catalog_sync.connections import BigCommerceEndpoint
+        from catalog_sync.connectors.bigcommerce import BigCommerceClient
+        from catalog_sync.drift import bigcommerce_drift
+        from catalog_sync.store.state import StateStore
+
+        connection = self.connection(name)
+        if not isinstance(connection.source, BigCommerceEndpoint) or not isinstance(
+            connection.destination, BigCommerceEndpoint
+        ):
+            raise click.ClickException(
+                f"drift compares BigCommerce -> BigCommerce connections; '{name}' is "
+                f"{connection.source.kind} -> {connection.destination.kind}"
+            )
+        states = StateStore(self.resources["SyncStateTable"], self.client("dynamodb")).iter_states(name)
+        report = bigcommerce_drift(
+            name,
+            BigCommerceClient.for_endpoint(connection.source),
+            BigCommerceClient.for_endpoint(connection.destination),
+            states,
+            channel_on_source=connection.channel_on_source,
+        )
+        return report.as_dict()
+
     def depth(self, logical_id: str) -> int | None:
         url = self.resources.get(logical_id)
         if not url:
@@ -301,6 +337,21 @@ def status_command(connection: str, profile: str | None, stack_name: str | None)
         click.echo(json.dumps(ops.status(connection), indent=2, default=str))
 
 
+@click.command("drift")
+@click.option("--connection", required=True)
+@_target_options
+def drift_command(connection: str, profile: str | None, stack_name: str | None) -> None:
+    """Compare CONNECTION's source and destination product by product and list what differs, writing
+    nothing. Exits 1 when something drifted (like diff), 0 when both sides agree.
+
+    Example: catalog-sync drift --connection store-a-to-b"""
+    with ops_target(profile, stack_name) as ops:
+        report = ops.drift(connection)
+    click.echo(json.dumps(report, indent=2, default=str))
+    if not report["in_sync"]:
+        sys.exit(1)
+
+
 def register_ops(group: click.Group) -> None:
-    for command in (full_sync_command, replay_command, redrive_command, status_command):
+    for command in (full_sync_command, replay_command, redrive_command, status_command, drift_command):
         group.add_command(command)

@@ -121,6 +121,7 @@ OPS_COMMANDS = {
     "replay": ["replay", "--connection", CONNECTION, "--since", "2026-01-01T00:00:00Z"],
     "redrive": ["redrive", "--dry-run"],
     "full-sync": ["full-sync", "--connection", CONNECTION, "--wait", "5"],
+    "drift": ["drift", "--connection", CONNECTION],
 }
 
 

@@ -46,6 +46,8 @@ class Scenario:
     replay: subprocess.CompletedProcess[str]
     full_sync: subprocess.CompletedProcess[str]
     final_status: dict[str, Any]
+    drift_clean: subprocess.CompletedProcess[str]
+    drift_after_edit: subprocess.CompletedProcess[str]  # store B repriced behind the system's back
     start_exit: int | None
     after_stop: subprocess.CompletedProcess[str]
 
@@ -124,6 +126,9 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
         replay = terminal.run("replay", "--connection", CONNECTION, "--since", "2026-01-01T00:00:00Z")
         full_sync = terminal.run("full-sync", "--connection", CONNECTION, "--wait", "60")
         final_status = terminal.status()
+        drift_clean = terminal.run("drift", "--connection", CONNECTION)
+        _reprice_behind_our_back(stores["storeb"], product["sku"])
+        drift_after_edit = terminal.run("drift", "--connection", CONNECTION)
         start.send_signal(signal.SIGINT)
         start.communicate(timeout=30)
         yield Scenario(
@@ -134,6 +139,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
             replay=replay,
             full_sync=full_sync,
             final_status=final_status,
+            drift_clean=drift_clean,
+            drift_after_edit=drift_after_edit,
             start_exit=start.returncode,
             after_stop=terminal.run("status", "--connection", CONNECTION),
         )
@@ -153,6 +160,20 @@ def _create_product(store_v3: str) -> dict[str, Any]:
     resp.raise_for_status()
     product: dict[str, Any] = resp.json()["data"]
     return product
+
+
+def _reprice_behind_our_back(store_v3: str, sku: str) -> None:
+    """Someone edits store B directly (another app, a person in B's admin): no webhook, no sync."""
+    found = requests.get(
+        f"{store_v3}/catalog/products", params={"sku": sku}, headers=_auth("destination"), timeout=10
+    ).json()["data"]
+    resp = requests.put(
+        f"{store_v3}/catalog/products/{found[0]['id']}",
+        json={"price": 1.25},
+        headers=_auth("destination"),
+        timeout=10,
+    )
+    resp.raise_for_status()
 
 
 def _wait_until_synced(running: dict[str, Any], store_v3: str, sku: str) -> None:
@@ -244,3 +265,15 @@ def test_once_local_start_stops_status_says_no_local_stack_is_running(scenario: 
     assert scenario.start_exit == 0
     assert scenario.after_stop.returncode == 2
     assert "no local stack is running" in scenario.after_stop.stderr
+
+
+def test_drift_agrees_with_a_synced_stack_and_finds_an_edit_made_behind_its_back(scenario: Scenario) -> None:
+    clean = json.loads(scenario.drift_clean.stdout)
+    assert scenario.drift_clean.returncode == 0, scenario.drift_clean.stderr
+    assert (clean["in_sync"], clean["compared"], clean["drifted"]) == (True, 1, [])
+
+    drifted = json.loads(scenario.drift_after_edit.stdout)
+    assert scenario.drift_after_edit.returncode == 1
+    [entry] = drifted["drifted"]
+    assert (entry["kind"], entry["sku"]) == ("differs", "MUG-1")
+    assert entry["fields"] == {"price": {"source": 9.5, "destination": 1.25}}
