@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from catalog_sync.engine import CatalogSync
+from catalog_sync.errors import PermanentError, RetriableError
 from catalog_sync.store.state import LeaseHeld
 from catalog_sync.sync_request import SyncRequest
 from tests.unit.test_engine_rig import CONNECTION, Rig, comparable, rig
@@ -214,3 +215,62 @@ def test_a_207_item_named_nowhere_is_not_counted_a_success(r: Rig) -> None:
 
     assert isinstance(results[(CONNECTION, "product", products[2]["id"])], Exception)
     assert r.engine().sync(request(products[2]["id"])).action == "updated"  # the retry writes it
+
+
+# --- a new product is hidden until every part has landed (seed 002) ----------------------------------
+
+
+def test_a_new_product_is_created_hidden_and_shown_by_its_last_write(r: Rig) -> None:
+    product = mug(r)
+
+    assert r.engine().sync(request(product["id"])).action == "created"
+
+    writes = [(m, p) for m, p, _ in r.b_writes()]
+    dest_id = r.b_product("MUG")["id"]
+    assert writes == [("POST", "/catalog/products"), ("PUT", f"/catalog/products/{dest_id}")]
+    assert r.b_product("MUG")["is_visible"] is True
+
+
+def test_a_new_product_whose_last_write_fails_stays_hidden_until_the_retry_shows_it(r: Rig) -> None:
+    product = mug(r)
+    engine = r.engine()
+    r.b.fail_next("PUT", r"^/catalog/products/\d+$", status=503, times=engine.destination.http.max_attempts)
+
+    with pytest.raises(RetriableError):
+        engine.sync(request(product["id"]))
+
+    assert r.b_product("MUG")["is_visible"] is False  # never a half product on show
+    assert engine.sync(request(product["id"])).action == "updated"
+    assert r.b_product("MUG")["is_visible"] is True and len(r.b.products()) == 1
+
+
+def test_a_new_product_refused_for_good_is_left_hidden_and_marked_compensated(r: Rig) -> None:
+    product = mug(r)
+    r.b.fail_next("PUT", r"^/catalog/products/\d+$", status=422)
+
+    with pytest.raises(PermanentError):
+        r.engine().sync(request(product["id"]))
+
+    assert r.b_product("MUG")["is_visible"] is False
+    state = r.state.get(CONNECTION, "product", product["id"])
+    assert state is not None and state.last_outcome == "compensated"
+    assert r.changes.history(CONNECTION, "product", product["id"])[0]["action"] == "compensated"
+
+
+def test_new_products_in_a_batch_are_shown_by_the_batch_write(r: Rig) -> None:
+    products = [mug(r, sku=f"M{n}") for n in range(4)]
+
+    r.engine().sync_many([request(p["id"]) for p in products])
+
+    puts = [p for m, p, _ in r.b_writes() if m == "PUT"]
+    assert puts == ["/catalog/products"]  # one batch reveals all four
+    assert all(p["is_visible"] for p in r.b.products())
+
+
+def test_a_product_hidden_at_the_source_is_created_hidden_in_one_request(r: Rig) -> None:
+    product = mug(r, is_visible=False)
+
+    r.engine().sync(request(product["id"]))
+
+    assert [m for m, _, _ in r.b_writes()] == ["POST"]
+    assert r.b_product("MUG")["is_visible"] is False

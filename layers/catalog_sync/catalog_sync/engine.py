@@ -182,19 +182,38 @@ class CatalogSync(EntitySync):
         mapped = int_id(current.dest_id)
         dest_id = mapped or self._find_by_sku(product.sku)
         if dest_id is None:
-            created = self._create_product(product, categories, brand)
+            # Seed 002: a new product stays hidden until every part has landed. It is created hidden
+            # with its variants and images; the fields write (here, or sync_many's batch) reveals it.
+            hidden = {**fields, "is_visible": False}
+            created = self._create_product(product, categories, brand, hidden=product.is_visible)
             dest_id = int(created["id"])
             self._claim(dest_id, current)
             self._written = ["fields", "variants", "images"]
-            parts = parts_after_create(product, created, fields_digest)
+            parts = parts_after_create(
+                product, created, canonical_hash(hidden if product.is_visible else fields)
+            )
             if created.get("adopted"):
                 parts = self._write_parts(current, product, dest_id, {}, fields, fields_digest)
+            elif self._deferred is None and parts["fields"] != fields_digest:
+                self._reveal(current, dest_id, parts, fields, fields_digest)
             return dest_id, "created", parts
         if mapped is None or current.deleted:
             self._claim(dest_id, current)  # adopted by SKU, or restored: this id owns it from now on
         previous = copy.deepcopy(current.parts or {}) if mapped else {}
         parts = self._write_parts(current, product, dest_id, previous, fields, fields_digest)
         return dest_id, "restored" if current.deleted else "updated", parts
+
+    def _reveal(
+        self, current: EntityState, dest_id: int, parts: dict[str, Any], fields: dict[str, Any], digest: str
+    ) -> None:
+        """Write a new product's fields, showing it. When that fails for good the product stays hidden
+        and the audit trail says `compensated`; otherwise the retry writes the fields and shows it."""
+        try:
+            self.destination.update_product(dest_id, fields)
+        except Exception as exc:
+            self._save_progress(current, dest_id, parts, compensated=isinstance(exc, PermanentError))
+            raise
+        parts["fields"] = digest
 
     def _claim(self, dest_id: int, current: EntityState) -> None:
         self.state.claim_destination(self.connection.name, "product", dest_id, current.source_id)
@@ -228,10 +247,15 @@ class CatalogSync(EntitySync):
             raise
         return parts
 
-    def _save_progress(self, current: EntityState, dest_id: int, parts: dict[str, Any]) -> None:
-        progress = replace(current, dest_id=dest_id, parts=parts, last_outcome="partial")
+    def _save_progress(
+        self, current: EntityState, dest_id: int, parts: dict[str, Any], *, compensated: bool = False
+    ) -> None:
+        """Record how far a product's write got. `compensated`: a new product whose fields were refused
+        for good is left hidden, and marked so in its state and the audit trail."""
+        outcome = "compensated" if compensated else "partial"
+        progress = replace(current, dest_id=dest_id, parts=parts, last_outcome=outcome)
         self._commit_state(progress)
-        self._record(progress, "partial", progress.source_modified, self._written)
+        self._record(progress, outcome, progress.source_modified, self._written)
         self._written = []
 
     # --- several entities at once: product fields in batch writes ----------------------------------
@@ -294,7 +318,8 @@ class CatalogSync(EntitySync):
                 yield item, self._resync_unmapped(item.current)
             elif error is not None:
                 self._written = item.written
-                self._save_progress(item.current, dest_id, item.finish["parts"])
+                refused_new = item.action == "created" and isinstance(error, PermanentError)
+                self._save_progress(item.current, dest_id, item.finish["parts"], compensated=refused_new)
                 yield item, error
             else:
                 item.finish["parts"]["fields"] = item.fields_digest
@@ -311,11 +336,17 @@ class CatalogSync(EntitySync):
             self.state.release(self.connection.name, "product", current.source_id, owner=self.owner)
             return exc
 
-    def _create_product(self, product: Product, categories: list[int], brand: int) -> dict[str, Any]:
-        """Create with inline variants and images (one request). A 409 means the SKU exists already
-        (a create that raced another writer, or a retry after a lost response): adopt that product."""
+    def _create_product(
+        self, product: Product, categories: list[int], brand: int, *, hidden: bool
+    ) -> dict[str, Any]:
+        """Create with inline variants and images (one request), `hidden` until revealed. A 409 means
+        the SKU exists already (a create that raced another writer, or a retry after a lost response):
+        adopt that product."""
+        payload = product_create_payload(product, categories, brand)
+        if hidden:
+            payload["is_visible"] = False
         try:
-            created = self.destination.create_product(product_create_payload(product, categories, brand))
+            created = self.destination.create_product(payload)
         except DuplicateSku:
             existing = self._find_by_sku(product.sku)
             if existing is None:
