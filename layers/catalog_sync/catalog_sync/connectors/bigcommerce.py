@@ -263,20 +263,16 @@ class BigCommerceClient:
     # --- webhooks (v3 /hooks) -----------------------------------------------------------------------
 
     def list_hooks(self) -> list[dict[str, Any]]:
-        hooks: list[dict[str, Any]] = []
-        for page in range(1, 101):
-            body = self.http.request("GET", "hooks", params={"page": page, "limit": 250})
-            items = list(body.get("data") or [])
-            hooks.extend(items)
-            total = int((body.get("meta") or {}).get("pagination", {}).get("total_items", len(hooks)))
-            if not items or len(hooks) >= total:
-                break
-        return hooks
+        """Every hook of this app on the store, in one request: webhooks.v3.yml declares no paging (no
+        query parameter at all) for `GET /hooks`."""
+        return list(self.http.request("GET", "hooks").get("data") or [])
 
     def create_hook(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """`payload`: `scope`, `destination` (https, port 443), `is_active` and `headers` - all required."""
         return dict(self.http.request("POST", "hooks", json=payload)["data"])
 
     def update_hook(self, hook_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """A PUT replaces the hook: `payload` carries all four fields, as for create_hook."""
         return dict(self.http.request("PUT", f"hooks/{hook_id}", json=payload)["data"])
 
     def delete_hook(self, hook_id: int) -> None:
