@@ -3,9 +3,10 @@ is validated against BigCommerce's official operation schemas (`bigcommerce_spec
 
 A request the spec refuses is refused (a body: 422 naming each problem, as BigCommerce words its own
 validation errors; a query parameter the operation does not declare: 400; an operation the spec does not
-have: the store's 404/405). An answer the spec does not describe is a simulator bug: it is sent as is, and
-logged. Either way the violation is recorded here, process-wide, so a test run fails loudly
-(`tests/conftest.py` checks after every test that none was recorded) - unless a test expects it:
+have: the store's 404/405). An answer the spec does not describe (checked strictly: a property the schema
+does not name counts) is a simulator bug: it is sent as is, and logged. Either way the violation is
+recorded here, process-wide, so a test run fails loudly (`tests/conftest.py` checks after every test that
+none was recorded) - unless a test expects it:
 
     with store.contract.expect_violations() as seen:   # a test that sends a bad request on purpose
         ...
@@ -115,7 +116,7 @@ class ContractMonitor:
     def check_response(self, op: Operation, method: str, path: str, status: int, body: Any) -> None:
         with _lock:
             _coverage[(op.name, status)] += 1
-        problems = response_problems(op, status, body)
+        problems = response_problems(op, status, body, strict=True)
         if problems:
             logger.error(
                 "simulated store %s answered outside the spec: %s %s -> %s", self.store, method, path, status

@@ -108,6 +108,27 @@ def _variants_erratum(model: str, branch: str, variant_model: str) -> Erratum:
     )
 
 
+def _variant_list_erratum(method: str, branch: str, name: str, schema: dict[str, str]) -> Erratum:
+    items = (
+        "paths",
+        "/catalog/variants",
+        method,
+        "responses",
+        "200",
+        "schema",
+        "properties",
+        "data",
+        "items",
+    )
+    return Erratum(
+        "catalog",
+        (*items, "allOf", branch, "properties", name),
+        _ABSENT,
+        schema,
+        f"{method.upper()} /catalog/variants answers variants with `{name}`, as productVariant_Full names it",
+    )
+
+
 _PRODUCT_REQUIRED = ["name", "type", "weight", "price"]
 _SUB_RESOURCES = [
     "variants",
@@ -206,6 +227,11 @@ ERRATA: tuple[Erratum, ...] = (
     ),
     _include_erratum("/catalog/products", "38"),
     _include_erratum("/catalog/products/{product_id}", "0"),
+    *(
+        _variant_list_erratum(method, branch, name, {"type": kind})
+        for method in ("get", "put")
+        for branch, name, kind in (("0", "mpn", "string"), ("1", "calculated_weight", "number"))
+    ),
     Erratum(
         "channels",
         ("paths", "/channels/{channel_id}/listings", "get", "requestBody"),
@@ -225,6 +251,35 @@ ERRATA: tuple[Erratum, ...] = (
         },
         {"type": "object", "additionalProperties": {"type": "string"}},
         "a hook's headers are any number of custom headers (its description); `custom` is an example name",
+    ),
+    Erratum(
+        "webhooks",
+        ("components", "responses", "422_UnprocessableEntity", "content", "application/json", "schema"),
+        {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer"},
+                "title": {"type": "string"},
+                "type": {"type": "string"},
+                "errors": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "primary_contact.district": {"type": "string"},
+                    },
+                },
+            },
+        },
+        {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer"},
+                "title": {"type": "string"},
+                "type": {"type": "string"},
+                "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+        "a 422's errors map each refused field to a message (its own example names `destination`)",
     ),
     Erratum(
         "channels",

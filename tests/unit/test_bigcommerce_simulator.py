@@ -519,9 +519,24 @@ def test_a_product_batch_with_some_failures_is_207_with_indexed_errors(
         validate_definition("catalog", "errorResponse_409", error, strict=True)
     assert [(p["price"], p["sku"]) for p in store.products()] == [(5, "A-1"), (1, "B-1")]
 
-    alone = api("PUT", "/catalog/products", [{"id": b, "sku": "A-1"}])
+    # none landed: the spec's plain 409, its errors naming every failed item by index
+    alone = api("PUT", "/catalog/products", [{"id": b, "sku": "A-1"}, {"id": 999, "price": 1}])
     assert alone.status_code == 409
-    validate_response("catalog", "PUT", "/catalog/products", 409, alone.json())
+    validate_response("catalog", "PUT", "/catalog/products", 409, alone.json(), strict=True)
+    assert sorted(alone.json()["errors"]) == ["0.sku", "1.id"]
+
+
+@pytest.mark.parametrize("status", [409, 422])
+def test_a_whole_product_batch_can_be_refused_as_the_spec_describes(
+    store: BigCommerceStore, api: Api, status: int
+) -> None:
+    """Fault injection for a refusal of the whole batch (no per-item errors): nothing is written."""
+    a = store.create_product(name="A", sku="A-1", price=1)["id"]
+    store.fail_next("PUT", r"^/catalog/products$", status=status)
+    refused = api("PUT", "/catalog/products", [{"id": a, "price": 2}])
+    assert refused.status_code == status
+    validate_response("catalog", "PUT", "/catalog/products", status, refused.json(), strict=True)
+    assert product(store, a)["price"] == 1
 
 
 def test_a_variant_batch_is_all_or_nothing_and_at_most_fifty(store: BigCommerceStore, api: Api) -> None:

@@ -304,7 +304,8 @@ _INDEXED_KEY = re.compile(r"^(\d+)\.")
 
 
 def _batch_errors(body: Any) -> dict[int, tuple[int, str]]:
-    """`batch_errors[].errors` keys name the failed item by index ("3.sku"): index -> (status, message)."""
+    """index -> (status, message) of the failed items: `batch_errors[].errors` keys name each by index
+    ("3.sku") in a 207; a refusal of the whole batch (none landed) is one error whose `errors` may."""
     if isinstance(body, str):
         try:
             body = json.loads(body)
@@ -313,7 +314,7 @@ def _batch_errors(body: Any) -> dict[int, tuple[int, str]]:
     if not isinstance(body, Mapping):
         return {}
     found: dict[int, tuple[int, str]] = {}
-    for error in body.get("batch_errors") or []:
+    for error in [*(body.get("batch_errors") or []), body]:
         if not isinstance(error, Mapping):
             continue
         for key, message in (error.get("errors") or {}).items():
