@@ -57,13 +57,14 @@ class Operation:
         return f"{self.method} {self.template}"
 
     @property
-    def _raw(self) -> dict[str, Any]:
+    def schemas(self) -> dict[str, Any]:
+        """`request`, `query` and `responses` (by status) of the operation, as derived."""
         ops: dict[str, Any] = contract()["operations"]
         return dict(ops[self.name])
 
     @property
     def statuses(self) -> tuple[str, ...]:
-        return tuple(self._raw["responses"])
+        return tuple(self.schemas["responses"])
 
 
 def artefact_digest(artefact: Mapping[str, Any]) -> str:
@@ -115,7 +116,7 @@ def _template_regex(template: str) -> re.Pattern[str]:
 
 def request_problems(op: Operation, query: Sequence[tuple[str, str]], body: Any) -> list[Problem]:
     """What is wrong with a request's query and JSON body (None: no body) for `op`."""
-    raw = op._raw
+    raw = op.schemas
     problems = _problems(raw["query"], _coerced_query(raw["query"], query), strict=False, root="?")
     schema = raw["request"]
     if schema is None:
@@ -127,7 +128,7 @@ def request_problems(op: Operation, query: Sequence[tuple[str, str]], body: Any)
 
 
 def response_problems(op: Operation, status: int, body: Any, *, strict: bool = False) -> list[Problem]:
-    responses: dict[str, Any] = op._raw["responses"]
+    responses: dict[str, Any] = op.schemas["responses"]
     declared = str(status) in responses
     schema = responses.get(str(status))
     if schema is None and status >= 400:
