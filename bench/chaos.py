@@ -198,10 +198,10 @@ class Run:
         token = self.box.connection(CONNECTION)["source"]["access_token"]
         auth = {"X-Auth-Token": token, "Accept": "application/json"}
         hooks = requests.get(f"{self.a.v3_base}/hooks", headers=auth, timeout=10).json()["data"]
-        for hook in hooks:
-            body = {k: hook.get(k) for k in ("scope", "destination", "headers")} | {"is_active": active}
-            body["headers"] = body["headers"] or {}
-            requests.put(f"{self.a.v3_base}/hooks/{hook['id']}", json=body, headers=auth, timeout=10)
+        for hook in hooks:  # a PUT replaces the hook: webhooks.v3.yml requires all four fields
+            whole = {key: hook[key] for key in ("scope", "destination", "headers")} | {"is_active": active}
+            resp = requests.put(f"{self.a.v3_base}/hooks/{hook['id']}", json=whole, headers=auth, timeout=10)
+            resp.raise_for_status()
 
     def source_hiccup(self) -> None:
         """Store A answers 404 once for a live product (a transient error) and a sync of it is queued:

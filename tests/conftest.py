@@ -1,17 +1,17 @@
-"""Shared fixtures: fake AWS credentials (never real AWS), paths to the shared reference material."""
+"""Shared fixtures: fake AWS credentials (never real AWS); every test ends with no BigCommerce contract
+violation recorded by a simulated store (catalog_sync_local.bigcommerce_contract)."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from catalog_sync_local.bigcommerce_contract import coverage, take_unexpected_violations
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CATALOG_SYNC_SHARED", REPO.parent / "shared"))
-BC_WEBHOOK_SAMPLES = SHARED / "reference" / "bigcommerce" / "webhooks"
 EVENTS = REPO / "events"
 
 
@@ -38,6 +38,38 @@ def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _bigcommerce_contract() -> Iterator[None]:
+    """A simulated BigCommerce store records every request or answer outside the official spec; a test
+    that causes one fails here (unless it expected it: `store.contract.expect_violations()`)."""
+    take_unexpected_violations()  # a violation from before this test (a module fixture) is not ours
+    yield
+    violations = take_unexpected_violations()
+    if violations:
+        listed = "\n".join(f"  {v}" for v in violations[:20])
+        pytest.fail(f"{len(violations)} BigCommerce contract violation(s):\n{listed}", pytrace=False)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Violations after the last test's check (a module or session fixture's teardown) fail the run."""
+    left = take_unexpected_violations()
+    if left:
+        print(f"\n{len(left)} BigCommerce contract violation(s) outside any test:")
+        for violation in left[:20]:
+            print(f"  {violation}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    checked = coverage()
+    if checked:
+        operations = len({name for name, _ in checked})
+        terminalreporter.write_line(
+            f"BigCommerce contract: {sum(checked.values())} requests and answers of the simulated stores "
+            f"checked against the official schemas ({operations} operations, {len(checked)} statuses)"
+        )
 
 
 def load_json(path: Path) -> dict:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from email.message import Message
 from typing import Any, Self
 
+from catalog_sync_local.bigcommerce_contract import ContractMonitor
 from catalog_sync_local.bigcommerce_sim_catalog import Catalog
 from catalog_sync_local.bigcommerce_sim_fields import ApiError
 from catalog_sync_local.bigcommerce_sim_http import (
@@ -53,24 +54,35 @@ class BigCommerceStore(DeliveryLog, ServedSimulator):
         image_update_events: int = 2,
         delivery_attempts: int = 3,
         delivery_backoff_s: float = 0.05,
+        allow_loopback_http: bool = False,
     ) -> None:
+        """`allow_loopback_http`: accept hook destinations `http://127.0.0.1:<port>` (the local runtime's
+        receiver) besides what BigCommerce accepts (https on port 443)."""
         self.store_hash = store_hash
         self.store_id = store_id
         self.clock = clock
         self.catalog = Catalog(
             store_hash=store_hash, clock=clock, emit=self._emit, image_update_events=image_update_events
         )
-        self.hooks = Hooks(store_hash=store_hash, client_id=f"sim-{store_hash}", clock=clock)
+        self.hooks = Hooks(
+            store_hash=store_hash,
+            client_id=f"sim-{store_hash}",
+            clock=clock,
+            allow_loopback_http=allow_loopback_http,
+        )
         self._dispatcher = Dispatcher(
             secret=webhook_secret, max_attempts=delivery_attempts, backoff_s=delivery_backoff_s
         )
         self._failures = FailureInjector()
+        # every request and answer is checked against the official spec (bigcommerce_contract)
+        self.contract = ContractMonitor(store_hash)
         self._app = App(
             store_hash=store_hash,
             access_token=access_token,
             routes=Routes(self.catalog, self.hooks, clock=clock),
             limiter=RateLimiter(quota, window_ms, clock),
             failures=self._failures,
+            contract=self.contract,
         )
         self._port = port
         self._event_seq = itertools.count(1)
@@ -239,6 +251,7 @@ class BigCommerceStore(DeliveryLog, ServedSimulator):
                 "created_at": created_at,
                 "producer": f"stores/{self.store_hash}",
             }
+            self.contract.check_notification(payload)
             self._dispatcher.enqueue(hook, payload)
 
 

@@ -185,7 +185,8 @@ def invalid(errors: Mapping[str, str]) -> ApiError:
 
 
 def not_found(what: str, ident: object) -> ApiError:
-    return ApiError(404, f"The requested {what} was not found.", {"id": f"{what} {ident} not found"})
+    # catalog.v3.yml's 404 body (errorNotFound) has no `errors`: the title names what is missing
+    return ApiError(404, f"The requested {what} {ident} was not found.")
 
 
 def conflict(title: str, field: str) -> ApiError:

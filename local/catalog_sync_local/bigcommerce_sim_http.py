@@ -1,9 +1,10 @@
 """The HTTP front of the simulated store: one request through auth, rate limit, failure injection and routes.
 
 Order, as the live API behaves: a path outside `/stores/{store_hash}/v3` is 404; a wrong `X-Auth-Token` is
-401 (not counted against the quota); a spent quota is 429 and the request is not performed; then an
+401 (not counted against the quota); a spent quota is 429 and the request is not performed; a request the
+official spec refuses is refused (`bigcommerce_contract`: 422 for its body, 400 for its query); then an
 injected failure, if one matches, answers instead of the route. Every answer carries the
-`X-Rate-Limit-*` headers and is recorded in the request log.
+`X-Rate-Limit-*` headers, is checked against the spec and is recorded in the request log.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from catalog_sync_local.bigcommerce_contract import ContractMonitor
 from catalog_sync_local.bigcommerce_sim_fields import ApiError
 from catalog_sync_local.bigcommerce_sim_routes import Request, Routes
+from catalog_sync_local.bigcommerce_spec import Operation, find_operation
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +105,10 @@ class App:
         routes: Routes,
         limiter: RateLimiter,
         failures: FailureInjector,
+        contract: ContractMonitor,
     ) -> None:
         self.prefix = f"/stores/{store_hash}/v3"
+        self.contract = contract
         self.access_token = access_token
         self.routes = routes
         self.limiter = limiter
@@ -120,39 +125,48 @@ class App:
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
         path = url.path[len(self.prefix) :] if url.path.startswith(self.prefix + "/") else url.path
-        status, body, extra = self._answer(method, path, url.path != path, url.query, auth_token or "", raw)
+        query = parse_qsl(url.query, keep_blank_values=True)
+        status, body, extra, op = self._answer(method, path, url.path != path, query, auth_token or "", raw)
+        if op is not None:
+            self.contract.check_response(op, method, path, status, body)
         with self._log_lock:
             self._log.append(RequestRecord(method, path, status))
         payload = b"" if body is None else json.dumps(body).encode()
         return status, {"Content-Type": "application/json", **extra}, payload
 
     def _answer(
-        self, method: str, path: str, in_store: bool, query: str, token: str, raw: bytes
-    ) -> tuple[int, Any, dict[str, str]]:
+        self, method: str, path: str, in_store: bool, query: list[tuple[str, str]], token: str, raw: bytes
+    ) -> tuple[int, Any, dict[str, str], Operation | None]:
+        """(status, body, headers, the spec operation whose answer this is: None when not an API call)."""
         if not in_store:
-            return 404, ApiError(404, "The requested resource was not found.").body(), {}
+            return 404, ApiError(404, "The requested resource was not found.").body(), {}, None
         if not hmac.compare_digest(token.encode(), self.access_token.encode()):
             _, limits = self.limiter.take(consume=False)
-            return 401, ApiError(401, "Unauthorized: a valid X-Auth-Token is required").body(), limits
+            refused = ApiError(401, "Unauthorized: a valid X-Auth-Token is required").body()
+            return 401, refused, limits, find_operation(method, path)
         allowed, limits = self.limiter.take()
         if not allowed:
-            return 429, ApiError(429, "Too many requests: the rate limit quota is spent").body(), limits
-        injected = self.failures.take(method, path)
-        if injected is not None:
-            return injected, ApiError(injected, f"Injected failure ({injected})").body(), limits
+            spent = ApiError(429, "Too many requests: the rate limit quota is spent").body()
+            return 429, spent, limits, find_operation(method, path)
         try:
             body = json.loads(raw) if raw.strip() else None
         except ValueError:
-            return 400, ApiError(400, "The request body is not valid JSON").body(), limits
-        request = Request(method, path, parse_qsl(query, keep_blank_values=True), body)
+            op = self.contract.unreadable_request(method, path)
+            return 400, ApiError(400, "The request body is not valid JSON").body(), limits, op
+        op, refusal = self.contract.check_request(method, path, query, body)
+        if refusal is not None:
+            return refusal.status, refusal.body(), limits, op
+        injected = self.failures.take(method, path)
+        if injected is not None:
+            return injected, ApiError(injected, f"Injected failure ({injected})").body(), limits, op
         try:
-            status, reply = self.routes.dispatch(request)
+            status, reply = self.routes.dispatch(Request(method, path, query, body))
         except ApiError as exc:
-            return exc.status, exc.body(), limits
+            return exc.status, exc.body(), limits, op
         except Exception as exc:  # a simulator bug: answer like a server error, with the cause
             logger.exception("simulated store failed on %s %s", method, path)
-            return 500, ApiError(500, f"Internal error: {type(exc).__name__}: {exc}"[:300]).body(), limits
-        return status, reply, limits
+            return 500, ApiError(500, f"Internal error: {type(exc).__name__}: {exc}"[:300]).body(), limits, op
+        return status, reply, limits, op
 
 
 # (method, target with query string, request headers, raw body) -> (status, headers, body bytes)

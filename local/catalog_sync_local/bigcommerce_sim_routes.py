@@ -3,8 +3,9 @@ the spec's `{data, meta}` envelope, with `meta.pagination` on page-based lists.
 
 Batch `PUT /catalog/products` (at most 10 items, else 413) applies each item on its own: all good is 200,
 some failed is 207 `{data: [updated], meta, batch_errors: [...]}`, none succeeded is the first failure's
-status. Every batch error names its item by index in its `errors` keys (`"1.sku"`), like the channels API.
-catalog.v3.yml defines no 207 response; the error objects have the spec's `errorResponse_409` shape.
+status with the spec's error body, whose `errors` name every failed item. Every batch error names its item
+by index in its `errors` keys (`"1.sku"`), like the channels API. catalog.v3.yml defines no 207 response
+(see the modelled one in bigcommerce_spec_derive.ERRATA); its error objects have `errorResponse_409`'s shape.
 """
 
 from __future__ import annotations
@@ -207,8 +208,10 @@ class Routes:
         batch_errors = [_indexed(index, error) for index, error in sorted(failures.items())]
         if updated:
             return 207, {"data": updated, "meta": {}, "batch_errors": batch_errors}
+        # none landed: the spec's plain error of the first failure's status, naming every item by index
         first = failures[min(failures)]
-        return first.status, {**batch_errors[0], "batch_errors": batch_errors}
+        indexed = {key: message for error in batch_errors for key, message in error["errors"].items()}
+        return first.status, {**first.body(), "errors": indexed}
 
     def delete_products(self, req: Request) -> Reply:
         if not any(k not in ("page", "limit", "include") for k, _ in req.query):

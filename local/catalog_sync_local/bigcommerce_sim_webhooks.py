@@ -5,6 +5,11 @@ hook's custom `headers` and, when the store has a `whsec_...` secret, Standard W
 (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`).
 One background thread delivers in order, retrying a failed delivery a few times with a short backoff. Only
 loopback destinations are contacted; any other is recorded as refused.
+
+As webhooks.v3.yml says, a hook is `scope`, `destination`, `is_active` and `headers`, all four required on
+create and on update (a PUT replaces the hook), and its destination is served on port 443: an `https` URL
+on the default port. The local runtime's receiver listens on plain http on a loopback port, so a store
+made with `allow_loopback_http=True` also accepts `http://127.0.0.1:<port>` - and nothing else.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from catalog_sync_local.bigcommerce_sim_fields import check_fields, invalid, not
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 HOOK_FIELDS = {"scope": ("str", ""), "destination": ("str", ""), "is_active": ("bool", True)}
+REQUIRED = ("scope", "destination", "is_active", "headers")
 
 
 @dataclass
@@ -70,8 +76,16 @@ def is_local(url: str) -> bool:
 class Hooks:
     """The hook registry behind `/hooks` (its own lock: hooks are not catalog state)."""
 
-    def __init__(self, *, store_hash: str, client_id: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        *,
+        store_hash: str,
+        client_id: str,
+        clock: Callable[[], float],
+        allow_loopback_http: bool = False,
+    ) -> None:
         self.store_hash = store_hash
+        self.allow_loopback_http = allow_loopback_http
         self.client_id = client_id
         self.clock = clock
         self._lock = threading.Lock()
@@ -89,7 +103,7 @@ class Hooks:
     def create(self, body: Any) -> dict[str, Any]:
         with self._lock:
             body = require_object(body)
-            _validate(body, required=("scope", "destination"))
+            _validate(body, allow_loopback_http=self.allow_loopback_http)
             now = int(self.clock())
             hook = {
                 "id": next(self._ids),
@@ -99,8 +113,8 @@ class Hooks:
                 "updated_at": now,
                 "scope": body["scope"],
                 "destination": body["destination"],
-                "is_active": body.get("is_active", True),
-                "headers": dict(body.get("headers") or {}),
+                "is_active": body["is_active"],
+                "headers": dict(body["headers"]),
             }
             self._hooks[hook["id"]] = hook
             return copy.deepcopy(hook)
@@ -109,12 +123,9 @@ class Hooks:
         with self._lock:
             hook = self._hook(hook_id)
             body = require_object(body)
-            _validate(body, required=())
-            for key in ("scope", "destination", "is_active"):
-                if key in body:
-                    hook[key] = body[key]
-            if "headers" in body:
-                hook["headers"] = dict(body["headers"] or {})
+            _validate(body, allow_loopback_http=self.allow_loopback_http)
+            hook |= {key: body[key] for key in ("scope", "destination", "is_active")}
+            hook["headers"] = dict(body["headers"])
             hook["updated_at"] = int(self.clock())
             return copy.deepcopy(hook)
 
@@ -137,13 +148,31 @@ class Hooks:
         return hook
 
 
-def _validate(body: Mapping[str, Any], *, required: tuple[str, ...]) -> None:
-    errors = check_fields(body, HOOK_FIELDS, required=required)
+def destination_error(url: str, *, allow_loopback_http: bool) -> str | None:
+    """Why BigCommerce would refuse `url` as a hook destination (None: it would not)."""
+    try:
+        parsed = urlparse(url)
+        port = parsed.port
+    except ValueError:
+        return "error.url.invalid"
+    if not parsed.hostname:
+        return "error.url.invalid"
+    if parsed.scheme == "https" and port in (None, 443):
+        return None
+    if allow_loopback_http and parsed.scheme == "http" and parsed.hostname == "127.0.0.1":
+        return None
+    return "error.url.invalid: a destination is served over https on port 443"
+
+
+def _validate(body: Mapping[str, Any], *, allow_loopback_http: bool) -> None:
+    errors = check_fields(body, HOOK_FIELDS, required=REQUIRED)
     destination = body.get("destination")
-    if isinstance(destination, str) and urlparse(destination).scheme not in ("http", "https"):
-        errors["destination"] = "error.url.invalid"
+    if isinstance(destination, str):
+        problem = destination_error(destination, allow_loopback_http=allow_loopback_http)
+        if problem:
+            errors["destination"] = problem
     headers = body.get("headers")
-    if headers is not None and not (
+    if "headers" in body and not (
         isinstance(headers, Mapping) and all(isinstance(v, str) for v in headers.values())
     ):
         errors["headers"] = "error.expected.jsobject"

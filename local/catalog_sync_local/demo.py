@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from catalog_sync_local.bigcommerce_contract import coverage, take_unexpected_violations
 from catalog_sync_local.compare import catalog_differences, medusa_differences, medusa_view
 from catalog_sync_local.runtime import DrainReport
 from catalog_sync_local.sandbox import Sandbox
@@ -285,7 +286,26 @@ def run_demo(console: Console | None = None) -> int:
                 console.print(f"  - {problem}")
         else:
             console.print(f"[bold green]converged:[/] {to_system} equals {from_system}: {what}")
-    return 1 if any(problems.values()) else 0
+    kept_contract = _contract_report(console)
+    return 1 if any(problems.values()) or not kept_contract else 0
+
+
+def _contract_report(console: Console) -> bool:
+    """Whether every BigCommerce request and answer of the run matched the official operation schemas
+    (the simulated stores check each one: bigcommerce_contract)."""
+    violations = take_unexpected_violations()
+    checked = coverage()
+    operations = len({name for name, _ in checked})
+    if violations:
+        console.print(f"[bold red]BigCommerce contract broken:[/] {len(violations)} violation(s):")
+        for violation in violations[:20]:
+            console.print(f"  - {violation}")
+        return False
+    console.print(
+        f"[bold green]BigCommerce contract kept:[/] {sum(checked.values())} requests and answers over "
+        f"{operations} operations matched the official schemas"
+    )
+    return True
 
 
 def _summary(

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-import requests
 import yaml
 
 from catalog_sync_local.api_server import LocalApiServer
@@ -158,6 +157,7 @@ class Sandbox:
                 quota=self.store_quota,
                 window_ms=self.store_window_ms,
                 webhook_secret=webhook_secret,
+                allow_loopback_http=True,  # the local HTTP API is http on a loopback port
             )
             store.start()
             self.stores[endpoint["store_hash"]] = store
@@ -224,16 +224,25 @@ class Sandbox:
         if conn["source"].get("kind", "bigcommerce") == "pixlpay":
             self._register_pixlpay_webhook(name)
             return
-        store = self.source_store(name)
-        token = conn["source"]["access_token"]
-        for scope in conn.get("scopes", []):
-            resp = requests.post(
-                f"{store.v3_base}/hooks",
-                json={"scope": scope, "destination": self.webhook_url(name), "is_active": True},
-                headers={"X-Auth-Token": token, "Accept": "application/json"},
-                timeout=10,
-            )
-            resp.raise_for_status()
+        self._register_bigcommerce_hooks(name)
+
+    def _register_bigcommerce_hooks(self, name: str) -> None:
+        """Through our client, as `catalog-sync hooks sync` does (a hook per scope; the legacy scheme's
+        secret in the hooks' headers). The local HTTP API is plain http on a loopback port, which the
+        simulated stores accept (allow_loopback_http) besides BigCommerce's https on 443."""
+        from catalog_sync.connections import BigCommerceEndpoint, Connection
+        from catalog_sync.connectors.bigcommerce import BigCommerceClient
+        from catalog_sync.hooks import reconcile_hooks
+
+        self.source_store(name)  # started, so that its URL is in the connection
+        connection = Connection.model_validate({**self.connection(name), "name": name})
+        if not isinstance(connection.source, BigCommerceEndpoint):
+            raise TypeError(f"{name}: not a BigCommerce source")
+        headers = None
+        if connection.signing.scheme == "bigcommerce-legacy":
+            headers = {connection.signing.header_name: connection.signing.secrets[0].get_secret_value()}
+        client = BigCommerceClient.for_endpoint(connection.source)
+        reconcile_hooks(client, connection.scopes, self.webhook_url(name), connection=name, headers=headers)
 
     def _register_pixlpay_webhook(self, name: str) -> None:
         """Pixlpay's webhook API (docs.pixlpay.net/developers/api/webhooks), reconciled the way

@@ -36,6 +36,11 @@ def client(store: BigCommerceStore) -> BigCommerceClient:
     )
 
 
+def hook(scope: str, destination: str, *, active: bool = True) -> dict[str, object]:
+    """A whole hook, as webhooks.v3.yml requires on create and update."""
+    return {"scope": scope, "destination": destination, "is_active": active, "headers": {}}
+
+
 def ours(store: BigCommerceStore) -> list[tuple[str, str, bool]]:
     return sorted((h["scope"], h["destination"], h["is_active"]) for h in store.webhooks())
 
@@ -53,11 +58,11 @@ def test_missing_hooks_are_created_and_a_second_run_changes_nothing(store: BigCo
 
 def test_inactive_stale_and_duplicate_hooks_are_repaired_in_place(store: BigCommerceStore) -> None:
     api = client(store)
-    product = api.create_hook({"scope": "store/product/*", "destination": URL, "is_active": False})
-    moved = api.create_hook({"scope": "store/category/*", "destination": "https://old.test/webhooks/a-to-b"})
-    dup = api.create_hook({"scope": "store/category/*", "destination": "https://old2.test/webhooks/a-to-b"})
-    gone = api.create_hook({"scope": "store/order/*", "destination": URL})
-    foreign = api.create_hook({"scope": "store/product/*", "destination": "https://other-app.test/hook"})
+    product = api.create_hook(hook("store/product/*", URL, active=False))
+    moved = api.create_hook(hook("store/category/*", "https://old.test/webhooks/a-to-b"))
+    dup = api.create_hook(hook("store/category/*", "https://old2.test/webhooks/a-to-b"))
+    gone = api.create_hook(hook("store/order/*", URL))
+    foreign = api.create_hook(hook("store/product/*", "https://other-app.test/hook"))
 
     plan = reconcile_hooks(api, SCOPES, URL, connection="a-to-b")
 
@@ -68,6 +73,18 @@ def test_inactive_stale_and_duplicate_hooks_are_repaired_in_place(store: BigComm
     assert hooks[moved["id"]]["destination"] == URL
     assert foreign["id"] in hooks  # another app's hook is never touched
     assert not any(m == "DELETE" and p.endswith(str(foreign["id"])) for m, p, _ in store.request_log)
+
+
+def test_a_changed_legacy_secret_is_put_as_the_whole_hook(store: BigCommerceStore) -> None:
+    api = client(store)
+    reconcile_hooks(api, SCOPES, URL, connection="a-to-b", headers={"X-Catalog-Sync-Secret": "old"})
+    plan = reconcile_hooks(api, SCOPES, URL, connection="a-to-b", headers={"X-Catalog-Sync-Secret": "new"})
+    assert len(plan.update) == len(SCOPES)
+    # a PUT replaces the hook (every field required): the scope and state are kept, the headers replaced
+    assert sorted((h["scope"], h["is_active"], h["headers"]) for h in store.webhooks()) == [
+        (scope, True, {"X-Catalog-Sync-Secret": "new"}) for scope in sorted(SCOPES)
+    ]
+    assert [m for m, _, _ in store.request_log].count("PUT") == len(SCOPES)
 
 
 def test_dry_run_reports_without_writing(store: BigCommerceStore) -> None:

@@ -1,4 +1,4 @@
-"""BigCommerce webhook notifications name an entity; every sample from the official docs maps to one."""
+"""BigCommerce webhook notifications name an entity; every payload BigCommerce documents maps to one."""
 
 from __future__ import annotations
 
@@ -6,34 +6,56 @@ import pytest
 from pydantic import ValidationError
 
 from catalog_sync.payloads import BigCommerceWebhook
-from tests.conftest import BC_WEBHOOK_SAMPLES, load_json
+from catalog_sync_local.bigcommerce_spec import documented_scopes, validate_notification
+from tests.bigcommerce_notifications import notification
 
-EXPECTED = {
-    "store_product_created.json": ("product", 205, "upsert"),
-    "store_product_updated.json": ("product", 205, "upsert"),
-    "store_product_deleted.json": ("product", 205, "delete"),
-    "store_sku_created.json": ("product", 206, "upsert"),
-    "store_sku_updated.json": ("product", 206, "upsert"),
+PRODUCT, SKU_PRODUCT, SKU, CATEGORY = 311, 312, 77, 58
+NOTIFICATIONS = {  # scope -> (notification, the entity it names)
+    "store/product/created": (notification("store/product/created", PRODUCT), ("product", PRODUCT, "upsert")),
+    "store/product/updated": (notification("store/product/updated", PRODUCT), ("product", PRODUCT, "upsert")),
+    "store/product/deleted": (notification("store/product/deleted", PRODUCT), ("product", PRODUCT, "delete")),
+    "store/sku/created": (
+        notification("store/sku/created", SKU, product_id=SKU_PRODUCT),
+        ("product", SKU_PRODUCT, "upsert"),
+    ),
+    "store/sku/updated": (
+        notification("store/sku/updated", SKU, product_id=SKU_PRODUCT),
+        ("product", SKU_PRODUCT, "upsert"),
+    ),
     # A deleted variant changes its product: resync the product, never delete it.
-    "store_sku_deleted.json": ("product", 206, "upsert"),
-    "store_category_created.json": ("category", 42, "upsert"),
-    "store_category_updated.json": ("category", 42, "upsert"),
-    "store_category_deleted.json": ("category", 42, "delete"),
+    "store/sku/deleted": (
+        notification("store/sku/deleted", SKU, product_id=SKU_PRODUCT),
+        ("product", SKU_PRODUCT, "upsert"),
+    ),
+    "store/category/created": (
+        notification("store/category/created", CATEGORY),
+        ("category", CATEGORY, "upsert"),
+    ),
+    "store/category/updated": (
+        notification("store/category/updated", CATEGORY),
+        ("category", CATEGORY, "upsert"),
+    ),
+    "store/category/deleted": (
+        notification("store/category/deleted", CATEGORY),
+        ("category", CATEGORY, "delete"),
+    ),
 }
 
 
-@pytest.mark.parametrize("sample", sorted(EXPECTED))
-def test_official_samples_map_to_the_entity_they_name(sample: str) -> None:
-    payload = BigCommerceWebhook.model_validate(load_json(BC_WEBHOOK_SAMPLES / sample))
-    assert payload.target() == EXPECTED[sample]
+@pytest.mark.parametrize("scope", sorted(NOTIFICATIONS))
+def test_documented_notifications_map_to_the_entity_they_name(scope: str) -> None:
+    raw, expected = NOTIFICATIONS[scope]
+    validate_notification(raw)  # the keys and types BigCommerce documents for the scope
+    payload = BigCommerceWebhook.model_validate(raw)
+    assert payload.target() == expected
     request = payload.to_request("conn", "delivery-1")
     assert request is not None
-    assert (request.entity_type, request.entity_id, request.action) == EXPECTED[sample]
+    assert (request.entity_type, request.entity_id, request.action) == expected
     assert request.delivery_id == "delivery-1"
 
 
-def test_every_official_sample_is_covered() -> None:
-    assert {p.name for p in BC_WEBHOOK_SAMPLES.glob("*.json")} == set(EXPECTED)
+def test_every_documented_scope_is_covered() -> None:
+    assert set(documented_scopes()) == set(NOTIFICATIONS)
 
 
 def test_unknown_scope_is_valid_but_not_synced() -> None:
@@ -61,6 +83,6 @@ def test_unknown_scope_is_valid_but_not_synced() -> None:
     ],
 )
 def test_malformed_notifications_are_refused(mutation: dict) -> None:
-    raw = {**load_json(BC_WEBHOOK_SAMPLES / "store_product_updated.json"), **mutation}
+    raw = {**notification("store/product/updated", PRODUCT), **mutation}
     with pytest.raises(ValidationError):
         BigCommerceWebhook.model_validate(raw)

@@ -9,7 +9,8 @@ is the connection's webhook URL. Hooks are "ours" when their destination ends wi
 - update one of ours whose destination (host, stage) or headers are out of date;
 - create the missing ones;
 - delete only duplicates of ours and ours for scopes the connection no longer syncs.
-Running it twice changes nothing the second time.
+Running it twice changes nothing the second time. Every create and update sends the whole hook (`scope`,
+`destination`, `is_active`, `headers`): webhooks.v3.yml requires all four, a PUT included.
 
 Pixlpay registers one webhook per endpoint with a list of events (`url`, `events[]`, `is_active`), so
 there the plan is about a single webhook of ours: keep, update (url or events), reactivate, create, and
@@ -104,16 +105,16 @@ def reconcile_hooks(
     dry_run: bool = False,
 ) -> HookPlan:
     """Bring the store's hooks for `connection` to the plan; with `dry_run`, only report it."""
-    plan = plan_hooks(api.list_hooks(), scopes, destination, connection=connection, headers=headers)
+    existing = api.list_hooks()
+    plan = plan_hooks(existing, scopes, destination, connection=connection, headers=headers)
     if dry_run:
         return plan
-    body: dict[str, Any] = {"destination": destination, "is_active": True}
-    if headers:
-        body["headers"] = dict(headers)
+    body: dict[str, Any] = {"destination": destination, "is_active": True, "headers": dict(headers or {})}
     for scope in plan.create:
         api.create_hook({"scope": scope, **body})
+    scope_of = {int(h["id"]): str(h["scope"]) for h in existing}
     for hook_id in plan.update + plan.reactivate:
-        api.update_hook(hook_id, body)
+        api.update_hook(hook_id, {"scope": scope_of[hook_id], **body})
     for hook_id in plan.delete:
         api.delete_hook(hook_id)
     return plan

@@ -80,9 +80,10 @@ class PartsWriter:
             digest = canonical_hash(variant_payload(variant))
             if known[sku][1] != digest:
                 changed.append((sku, digest, {"id": known[sku][0], **variant_payload(variant)}))
-        if len(changed) == 1:
+        if len(changed) == 1:  # the single-variant PUT names the variant in its path, not its body
             sku, digest, payload = changed[0]
-            self.destination.update_variant(self.product_id, payload["id"], payload)
+            fields = {k: v for k, v in payload.items() if k != "id"}
+            self.destination.update_variant(self.product_id, payload["id"], fields)
         elif changed:
             self.destination.update_variants([payload for _, _, payload in changed])
         for sku, digest, payload in changed:

@@ -295,20 +295,16 @@ class BigCommerceClient:
     # --- webhooks (v3 /hooks) -----------------------------------------------------------------------
 
     def list_hooks(self) -> list[dict[str, Any]]:
-        hooks: list[dict[str, Any]] = []
-        for page in range(1, 101):
-            body = self.http.request("GET", "hooks", params={"page": page, "limit": 250})
-            items = list(body.get("data") or [])
-            hooks.extend(items)
-            total = int((body.get("meta") or {}).get("pagination", {}).get("total_items", len(hooks)))
-            if not items or len(hooks) >= total:
-                break
-        return hooks
+        """Every hook of this app on the store, in one request: webhooks.v3.yml declares no paging (no
+        query parameter at all) for `GET /hooks`."""
+        return list(self.http.request("GET", "hooks").get("data") or [])
 
     def create_hook(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """`payload`: `scope`, `destination` (https, port 443), `is_active` and `headers` - all required."""
         return dict(self.http.request("POST", "hooks", json=payload)["data"])
 
     def update_hook(self, hook_id: int, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """A PUT replaces the hook: `payload` carries all four fields, as for create_hook."""
         return dict(self.http.request("PUT", f"hooks/{hook_id}", json=payload)["data"])
 
     def delete_hook(self, hook_id: int) -> None:
@@ -340,7 +336,8 @@ _INDEXED_KEY = re.compile(r"^(\d+)\.")
 
 
 def _batch_errors(body: Any) -> dict[int, tuple[int, str]]:
-    """`batch_errors[].errors` keys name the failed item by index ("3.sku"): index -> (status, message)."""
+    """index -> (status, message) of the failed items: `batch_errors[].errors` keys name each by index
+    ("3.sku") in a 207; a refusal of the whole batch (none landed) is one error whose `errors` may."""
     if isinstance(body, str):
         try:
             body = json.loads(body)
@@ -349,7 +346,7 @@ def _batch_errors(body: Any) -> dict[int, tuple[int, str]]:
     if not isinstance(body, Mapping):
         return {}
     found: dict[int, tuple[int, str]] = {}
-    for error in body.get("batch_errors") or []:
+    for error in [*(body.get("batch_errors") or []), body]:
         if not isinstance(error, Mapping):
             continue
         for key, message in (error.get("errors") or {}).items():
