@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from catalog_sync.jobs import AUDIT_CHECKPOINT, FULL_SYNC_JOB, PULL_CHECKPOINT, replay
+from catalog_sync.jobs import FULL_SYNC_JOB, replay
 from catalog_sync.store.events import EventRecord
 
 if TYPE_CHECKING:
@@ -68,26 +68,18 @@ class Ops:
 
     def status(self, connection: str) -> dict[str, Any]:
         from catalog_sync.store.events import EventStore
+        from catalog_sync.store.progress import ProgressStore
         from catalog_sync.store.state import StateStore
-        from catalog_sync.sync_status import connection_status
+        from catalog_sync.sync_status import TableStatusSources, status_report
 
-        state = StateStore(self.resources["SyncStateTable"], self.client("dynamodb"))
-        events = EventStore(self.resources["EventsTable"], self.client("dynamodb"))
-        failed = (
-            e
-            for e in events.by_status("failed", received_before_ms=int(time.time() * 1000) + 1)
-            if e.connection == connection
+        dynamodb = self.client("dynamodb")
+        sources = TableStatusSources(
+            StateStore(self.resources["SyncStateTable"], dynamodb),
+            EventStore(self.resources["EventsTable"], dynamodb),
+            ProgressStore(self.resources["SyncStateTable"], dynamodb),
+            now_ms=lambda: int(time.time() * 1000),
         )
-        return {
-            "connection": connection,
-            **connection_status(state.iter_states(connection), failed),
-            "full_sync": self.progress(connection),
-            "pull": state.get_checkpoint(connection, PULL_CHECKPOINT),
-            "audit": state.get_checkpoint(connection, AUDIT_CHECKPOINT),
-            "queues": {
-                q: self.depth(q) for q in ("SyncQueue", "SyncDeadLetterQueue", "FullSyncContinuationQueue")
-            },
-        }
+        return status_report(connection, sources, self.depth)
 
     def connection(self, name: str) -> Any:
         """A connection from the stack's connections secret (a clear error for an unknown name)."""

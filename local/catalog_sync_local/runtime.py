@@ -163,6 +163,8 @@ class LocalRuntime:
         route, function, params = self._match_route(method, path)
         if function is None or route is None:
             return HttpResult(404, {"content-type": "application/json"}, json.dumps({"message": "Not Found"}))
+        if route.authorizer == "AWS_IAM" and _iam_refusal(method, path, headers or {}, body):
+            return HttpResult(403, {"content-type": "application/json"}, json.dumps({"message": "Forbidden"}))
         event = http_api_event(method, path, route, params, headers or {}, body)
         try:
             result = self.invoke(function.logical_id, event)
@@ -350,6 +352,19 @@ class QueuePollers:
 
 
 # --- events in the shapes AWS sends -----------------------------------------------------------------
+
+
+def _iam_refusal(
+    method: str, path: str, headers: Mapping[str, str] | Iterable[tuple[str, str]], body: bytes
+) -> str | None:
+    """Why API Gateway's AWS_IAM authorizer would refuse this request (iam_auth.py), or None."""
+    from catalog_sync_local.aws_backend import FAKE_AWS_ENV
+    from catalog_sync_local.iam_auth import refusal
+
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    lowered = {name.lower(): value for name, value in pairs}
+    secrets = {FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"]: FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"]}
+    return refusal(method, path, lowered, body, secrets=secrets)
 
 
 def http_api_event(

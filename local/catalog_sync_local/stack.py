@@ -94,6 +94,7 @@ class ScheduleSpec:
 class HttpRoute:
     method: str  # "POST", or "ANY"
     path: str  # "/webhooks/{connection}"
+    authorizer: str | None = None  # "AWS_IAM": callers must sign with SigV4 (iam_auth.py)
 
 
 @dataclass(frozen=True)
@@ -671,5 +672,12 @@ def _http_routes(resource: Mapping[str, Any]) -> tuple[HttpRoute, ...]:
         method = str(props.get("Method", "ANY")).upper()
         if method == "X-AMAZON-APIGATEWAY-ANY-METHOD":
             method = "ANY"
-        routes.append(HttpRoute(method=method, path=str(props.get("Path", "/{proxy+}"))))
+        authorizer = (props.get("Auth") or {}).get("Authorizer")
+        routes.append(
+            HttpRoute(
+                method=method,
+                path=str(props.get("Path", "/{proxy+}")),
+                authorizer=str(authorizer) if authorizer and authorizer != "NONE" else None,
+            )
+        )
     return tuple(routes)

@@ -26,6 +26,7 @@ FUNCTIONS = {
     "PullSyncFunction": "functions/pull_sync",
     "FullSyncFunction": "functions/full_sync",
     "EventCleanupFunction": "functions/event_cleanup",
+    "StatusApiFunction": "functions/status_api",
 }
 COMMON_ENV = {
     "STAGE",
@@ -48,6 +49,7 @@ EXTRA_ENV = {
         "FULL_SYNC_CONTINUATION_QUEUE_URL",
     },
     "EventCleanupFunction": {"STUCK_AFTER_SECONDS"},
+    "StatusApiFunction": {"SYNC_DLQ_URL", "FULL_SYNC_CONTINUATION_QUEUE_URL"},
 }
 # AWS-managed policies a Lambda role may carry. Both use "Resource": "*" inside: CloudWatch Logs writes
 # (the function's log group is named after the function, so scoping it would be circular) and X-Ray
@@ -100,6 +102,15 @@ NEEDS = {
         ("dynamodb:DeleteItem", "EventsTable"),
         ("dynamodb:UpdateItem", "EventsTable"),
         ("sqs:SendMessage", "SyncQueue"),
+    ],
+    "StatusApiFunction": [
+        ("dynamodb:GetItem", "SyncStateTable"),
+        ("dynamodb:Scan", "SyncStateTable"),
+        ("dynamodb:Query", "EventsTable"),
+        ("sqs:GetQueueAttributes", "SyncQueue"),
+        ("sqs:GetQueueAttributes", "SyncDeadLetterQueue"),
+        ("sqs:GetQueueAttributes", "FullSyncContinuationQueue"),
+        ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
     ],
 }
 

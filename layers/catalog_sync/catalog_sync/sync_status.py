@@ -12,13 +12,14 @@ in status `failed` with its error. An entity is
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal, Protocol
 
 from catalog_sync.store.events import EventRecord
 from catalog_sync.store.state import EntityState
 
 Standing = Literal["in_sync", "deleted", "not_in_sync"]
+QUEUES = ("SyncQueue", "SyncDeadLetterQueue", "FullSyncContinuationQueue")
 SETTLED = frozenset({"created", "updated", "restored", "unchanged", "stale"})
 
 
@@ -71,4 +72,58 @@ def connection_status(
                 for e in failed[:limit]
             ],
         },
+    }
+
+
+class StatusSources(Protocol):
+    """Where the report's figures live (store/state.py, store/events.py, store/progress.py)."""
+
+    def iter_states(self, connection: str) -> Iterator[EntityState]: ...
+
+    def failed_events(self, connection: str) -> Iterable[EventRecord]: ...
+
+    def checkpoint(self, connection: str, name: str) -> dict[str, Any] | None: ...
+
+    def full_sync_progress(self, connection: str) -> dict[str, Any] | None: ...
+
+
+class TableStatusSources:
+    """StatusSources over the stack's tables: state rows and checkpoints, events, full sync progress."""
+
+    def __init__(self, state: Any, events: Any, progress: Any, *, now_ms: Callable[[], int]) -> None:
+        self.state, self.events, self.progress, self.now_ms = state, events, progress, now_ms
+
+    def iter_states(self, connection: str) -> Iterator[EntityState]:
+        states: Iterator[EntityState] = self.state.iter_states(connection)
+        return states
+
+    def failed_events(self, connection: str) -> Iterable[EventRecord]:
+        failed = self.events.by_status("failed", received_before_ms=self.now_ms() + 1)
+        return (e for e in failed if e.connection == connection)
+
+    def checkpoint(self, connection: str, name: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.state.get_checkpoint(connection, name)
+        return found
+
+    def full_sync_progress(self, connection: str) -> dict[str, Any] | None:
+        from catalog_sync.jobs import FULL_SYNC_JOB
+
+        found: dict[str, Any] | None = self.progress.get(connection, FULL_SYNC_JOB)
+        return found
+
+
+def status_report(
+    connection: str, sources: StatusSources, queue_depth: Callable[[str], int | None]
+) -> dict[str, Any]:
+    """The whole report, as `catalog-sync status` prints it and `GET /status/{connection}` answers it:
+    the entities' standing and failed deliveries, full sync progress, pull checkpoints, queue depths."""
+    from catalog_sync.jobs import AUDIT_CHECKPOINT, PULL_CHECKPOINT
+
+    return {
+        "connection": connection,
+        **connection_status(sources.iter_states(connection), sources.failed_events(connection)),
+        "full_sync": sources.full_sync_progress(connection),
+        "pull": sources.checkpoint(connection, PULL_CHECKPOINT),
+        "audit": sources.checkpoint(connection, AUDIT_CHECKPOINT),
+        "queues": {name: queue_depth(name) for name in QUEUES},
     }
