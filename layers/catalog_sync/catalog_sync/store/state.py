@@ -108,20 +108,15 @@ class StateStore:
         self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
     ) -> float:
         """Extend a lease this worker still holds (LeaseHeld if it lost it); the new expiry."""
-        now = self.clock()
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=_entity_key(connection, entity_type, source_id),
-                UpdateExpression="SET lease_until = :until",
-                ConditionExpression="lease_owner = :owner",  # nobody took it, even if it expired
-                ExpressionAttributeValues=to_item({":owner": owner, ":until": now + lease_s}),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise LeaseHeld(f"lost the lease on {entity_type} {source_id}") from None
-            raise
-        return now + lease_s
+        until = self.clock() + lease_s
+        self._update_or_held(
+            f"lost the lease on {entity_type} {source_id}",
+            Key=_entity_key(connection, entity_type, source_id),
+            UpdateExpression="SET lease_until = :until",
+            ConditionExpression="lease_owner = :owner",  # nobody took it, even if it expired
+            ExpressionAttributeValues=to_item({":owner": owner, ":until": until}),
+        )
+        return until
 
     # --- destination ownership ----------------------------------------------------------------------
 
@@ -130,19 +125,13 @@ class StateStore:
     ) -> None:
         """Record `source_id` as the owner of a destination entity it created or adopted; LeaseHeld while
         a deleter is deciding about it (the adopter retries, and then restores what that delete hid)."""
-        now = self.clock()
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=_owner_key(connection, entity_type, dest_id),
-                UpdateExpression="SET owner_id = :src",
-                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
-                ExpressionAttributeValues=to_item({":src": source_id, ":now": now}),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise LeaseHeld(f"{entity_type} {dest_id} at the destination is being deleted") from None
-            raise
+        self._update_or_held(
+            f"{entity_type} {dest_id} at the destination is being deleted",
+            Key=_owner_key(connection, entity_type, dest_id),
+            UpdateExpression="SET owner_id = :src",
+            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+            ExpressionAttributeValues=to_item({":src": source_id, ":now": self.clock()}),
+        )
 
     def lease_destination(
         self, connection: str, entity_type: str, dest_id: int | str, *, owner: str, lease_s: float
@@ -164,20 +153,24 @@ class StateStore:
 
     def _take_lease(self, key: dict[str, Any], owner: str, lease_s: float, held: str) -> dict[str, Any]:
         now = self.clock()
+        resp = self._update_or_held(
+            held,
+            Key=key,
+            UpdateExpression="SET lease_owner = :owner, lease_until = :until",
+            ConditionExpression=_LEASE_FREE,
+            ExpressionAttributeValues=to_item({":owner": owner, ":until": now + lease_s, ":now": now}),
+            ReturnValues="ALL_NEW",
+        )
+        return from_item(resp["Attributes"])
+
+    def _update_or_held(self, held: str, **update: Any) -> Any:
+        """A conditional UpdateItem; its condition failing means another worker has the lease."""
         try:
-            resp = self.client.update_item(
-                TableName=self.table_name,
-                Key=key,
-                UpdateExpression="SET lease_owner = :owner, lease_until = :until",
-                ConditionExpression=_LEASE_FREE,
-                ExpressionAttributeValues=to_item({":owner": owner, ":until": now + lease_s, ":now": now}),
-                ReturnValues="ALL_NEW",
-            )
+            return self.client.update_item(TableName=self.table_name, **update)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise LeaseHeld(held) from None
             raise
-        return from_item(resp["Attributes"])
 
     def commit(self, state: EntityState, *, owner: str) -> None:
         """Write the new state and release the lease, only if we still hold it."""
@@ -206,18 +199,13 @@ class StateStore:
             )
             if ph in present
         )
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=_entity_key(state.connection, state.entity_type, state.source_id),
-                UpdateExpression=f"SET {sets} ADD revision :one REMOVE lease_owner, lease_until",
-                ConditionExpression="lease_owner = :owner",
-                ExpressionAttributeValues=to_item(present),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise LeaseHeld(f"lost the lease on {state.entity_type} {state.source_id}") from None
-            raise
+        self._update_or_held(
+            f"lost the lease on {state.entity_type} {state.source_id}",
+            Key=_entity_key(state.connection, state.entity_type, state.source_id),
+            UpdateExpression=f"SET {sets} ADD revision :one REMOVE lease_owner, lease_until",
+            ConditionExpression="lease_owner = :owner",
+            ExpressionAttributeValues=to_item(present),
+        )
 
     def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None:
         self._release(_entity_key(connection, entity_type, source_id), owner)
