@@ -56,6 +56,11 @@ bench: venv
 chaos: venv
 	$(BIN)/python -m bench.chaos
 
+# Runs the demo with metrics on (docs/dashboard-metrics.jsonl), then draws template.yaml's dashboard
+# from them (docs/dashboard.png, shown in the README).
+dashboard: venv
+	$(BIN)/python -m catalog_sync_local.dashboard_render --run
+
 clean:
 	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .ruff_cache
 

@@ -102,7 +102,7 @@ def _load(spec_key: str) -> dict[str, Any]:
     path = spec_dir() / SPEC_FILES[spec_key]
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open("rb") as fh:
-        doc = yaml.load(fh, Loader=loader)  # noqa: S506  # nosec B506 - a SafeLoader subclass
+        doc = yaml.load(fh, Loader=loader)  # noqa: S506 - a SafeLoader subclass  # nosec B506
     if not isinstance(doc, dict):
         raise SpecViolation(f"{path} is not a spec document")
     for erratum in ERRATA:
