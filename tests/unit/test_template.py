@@ -371,6 +371,46 @@ def test_every_iam_statement_names_this_stacks_own_resources(transformed: dict[s
                 assert _referenced(resource) & own, f"{logical_id}: {resource} is not scoped to the stack"
 
 
+def _policy_statements(node: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every IAM statement anywhere in the template (role policies, queue/topic policies, key policies)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("Statement"), list) and "Version" in node:
+            found += [(where, s) for s in node["Statement"]]
+        for key, value in node.items():
+            found += _policy_statements(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for value in node:
+            found += _policy_statements(value, where)
+    return found
+
+
+def test_a_wildcard_resource_appears_only_in_key_policies(transformed: dict[str, Any]) -> None:
+    # In a key policy "Resource": "*" means the key itself.
+    for logical_id, resource in transformed["Resources"].items():
+        for where, statement in _policy_statements(resource.get("Properties", {}), logical_id):
+            if "*" in _as_list(statement.get("Resource", [])):
+                assert resource["Type"] == "AWS::KMS::Key" and ".KeyPolicy" in where, where
+
+
+def test_storage_queues_and_topics_are_encrypted_at_rest(resources: dict[str, Any]) -> None:
+    for logical_id, resource in resources.items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            assert properties["SSESpecification"] == {"SSEEnabled": True}, logical_id
+        if resource["Type"] == "AWS::SQS::Queue":
+            assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties, (
+                logical_id
+            )
+        if resource["Type"] == "AWS::SNS::Topic":
+            assert "KmsMasterKeyId" in properties, logical_id
+
+
+def test_the_webhook_api_is_throttled(resources: dict[str, Any]) -> None:
+    settings = props(resources, "HttpApi")["DefaultRouteSettings"]
+    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+
+
 def test_roles_carry_only_the_allowed_aws_managed_policies(transformed: dict[str, Any]) -> None:
     for logical_id, role in _roles(transformed).items():
         arns = {
