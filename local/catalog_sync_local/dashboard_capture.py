@@ -127,8 +127,8 @@ class RunObserver:
         """Run each scheduled job once and let what it queued sync, then stop sampling."""
         for logical_id in JOBS:
             box.runtime.fire_schedule(logical_id)
-            box.runtime.drain("FullSyncFunction", max_batches=20, max_seconds=60)
-        box.settle(max_rounds=10, max_seconds=30)
+        box.runtime.drain("FullSyncFunction", max_batches=20, max_seconds=60)  # its continuations
+        box.settle(max_rounds=10, max_seconds=30)  # what the jobs queued
         self._stop.set()
         if self._sampler is not None:
             self._sampler.join(timeout=10)
