@@ -10,12 +10,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv test test-fast lint fmt demo bench chaos clean
+# The product's code that bandit gates (tests and bench are not shipped).
+PRODUCT_CODE := layers/catalog_sync/catalog_sync functions local/catalog_sync_local
+
+.PHONY: help venv test test-fast lint fmt demo bench chaos dashboard clean
 
 help:
 	@echo "make demo   - run the whole pipeline locally (moto + store simulators) and show what synced"
 	@echo "make test   - create .venv if needed and run the whole test suite"
-	@echo "make lint   - ruff, mypy, cfn-lint and sam validate --lint"
+	@echo "make lint   - ruff, mypy, bandit, cfn-lint, sam validate --lint and checkov"
+	@echo "make dashboard - draw template.yaml's dashboard from a local run's metrics (docs/dashboard.png)"
 	@echo "make build  - sam build (no Docker needed)"
 	@echo "make bench  - benchmark table; writes bench/results.json"
 
@@ -31,10 +35,13 @@ venv: $(STAMP)
 test: venv
 	$(BIN)/python -m pytest
 
-lint: venv lint-template
+# Security gates: bandit fails on any medium or high finding without a justified `# nosec`; checkov
+# (tools.mk `security`) on any failed template check outside its justified skips.
+lint: venv lint-template security
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/catalog_sync/catalog_sync local/catalog_sync_local functions
+	$(BIN)/bandit --quiet --recursive --severity-level medium $(PRODUCT_CODE)
 
 fmt: venv
 	$(BIN)/ruff check --fix .
@@ -48,6 +55,11 @@ bench: venv
 
 chaos: venv
 	$(BIN)/python -m bench.chaos
+
+# Runs the demo with metrics on (docs/dashboard-metrics.jsonl), then draws template.yaml's dashboard
+# from them (docs/dashboard.png, shown in the README).
+dashboard: venv
+	$(BIN)/python -m catalog_sync_local.dashboard_render --run
 
 clean:
 	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .ruff_cache

@@ -7,24 +7,22 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from catalog_sync.connection_metrics import SERVICE_WIDE, ConnectionMetrics
 from catalog_sync.jobs import cleanup_events, time_left_from
-from catalog_sync.metrics_guard import clear_when_disabled
 from catalog_sync.services import get_services
 
 logger = Logger()
 # The layer logs through std logging: give it this logger's JSON format, level and context keys.
 copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
-metrics = Metrics()
+metrics = ConnectionMetrics()
 
 
 @logger.inject_lambda_context(clear_state=True)
-@clear_when_disabled(metrics)
-@metrics.log_metrics
+@metrics.flushing
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services = get_services()
     report = cleanup_events(
@@ -35,9 +33,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         stuck_after_s=services.settings.stuck_after_s,
         time_left_s=time_left_from(time.monotonic() + context.get_remaining_time_in_millis() / 1000),
     )
-    metrics.add_metric(name="Events_requeued", unit=MetricUnit.Count, value=report.requeued)
-    metrics.add_metric(name="Events_failed", unit=MetricUnit.Count, value=report.failed)
-    metrics.add_metric(name="Events_failed_exhausted", unit=MetricUnit.Count, value=report.failed_exhausted)
+    # The sweep spans every connection's events: service-wide metrics.
+    metrics.add(SERVICE_WIDE, "Events_requeued", report.requeued)
+    metrics.add(SERVICE_WIDE, "Events_failed", report.failed)
+    metrics.add(SERVICE_WIDE, "Events_failed_exhausted", report.failed_exhausted)
     if report.failed_exhausted:
         logger.warning("failed events past their attempts", extra={"events": report.exhausted_ids})
     logger.info("cleanup", extra=asdict(report))

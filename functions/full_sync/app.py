@@ -26,6 +26,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from catalog_sync.connection_metrics import ConnectionMetrics
 from catalog_sync.jobs import FullSyncReport, full_sync, time_left_from
 from catalog_sync.jobs.sources import full_sync_sweeps
 from catalog_sync.services import Services, get_services
@@ -35,10 +36,14 @@ from catalog_sync.store.snapshots import SnapshotStore
 logger = Logger()
 # The layer logs through std logging: give it this logger's JSON format, level and context keys.
 copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
+metrics = ConnectionMetrics()
 ERROR_RETRY_DELAY_S = 60
+# A run's end, per connection: the "full sync not completed for 26 h" alarm watches FullSync_completed.
+OUTCOME_METRICS = {"done": "FullSync_completed", "failed": "FullSync_failed"}
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.flushing
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services = get_services()
     time_left = time_left_from(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
@@ -88,5 +93,7 @@ def _run(services: Services, request: dict[str, Any], time_left: Any) -> FullSyn
         continuation.continue_run(
             name, report.run_id, report.step, delay_s=ERROR_RETRY_DELAY_S if report.reason else 0
         )
+    if report.outcome in OUTCOME_METRICS:
+        metrics.add(name, OUTCOME_METRICS[report.outcome])
     logger.info("full sync", extra=asdict(report))
     return report

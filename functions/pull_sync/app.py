@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from catalog_sync.connection_metrics import ConnectionMetrics
 from catalog_sync.jobs import audit_pull, pull_changes, time_left_from
 from catalog_sync.jobs.sources import cursor_source, listing_pages, pull_mode
 from catalog_sync.services import get_services
@@ -25,9 +26,11 @@ from catalog_sync.store.snapshots import SnapshotStore
 logger = Logger()
 # The layer logs through std logging: give it this logger's JSON format, level and context keys.
 copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
+metrics = ConnectionMetrics()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.flushing
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     services = get_services()
     time_left = time_left_from(time.monotonic() + context.get_remaining_time_in_millis() / 1000)
@@ -69,8 +72,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 )
         except Exception as exc:  # one connection's failure must not stop the others' pulls
             logger.exception("pull failed", extra={"connection": name})
+            metrics.add(name, "Pull_failed")
             reports.append({"connection": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
             continue
+        metrics.add(name, "Pull_enqueued", report.enqueued)
         logger.info("pull", extra=asdict(report))
         reports.append(asdict(report))
     return {"job": "pull", "connections": reports}

@@ -9,21 +9,21 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from catalog_sync.consumer import SyncBatch
-from catalog_sync.metrics_guard import clear_when_disabled
+from catalog_sync.connection_metrics import UNKNOWN_CONNECTION, ConnectionMetrics
+from catalog_sync.consumer import SyncBatch, parsed_request
+from catalog_sync.entity_sync import WRITES
 from catalog_sync.services import get_services
 
 logger = Logger()
 # The layer logs through std logging: give it this logger's JSON format, level and context keys.
 copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
-metrics = Metrics()
+metrics = ConnectionMetrics()
 processor = BatchProcessor(event_type=EventType.SQS)
 
 # Stop starting HTTP retries this long before the Lambda timeout, so state is committed or released.
@@ -31,27 +31,36 @@ SAFETY_MARGIN_S = 5.0
 
 
 @logger.inject_lambda_context(clear_state=True)
-@clear_when_disabled(metrics)
-@metrics.log_metrics
+@metrics.flushing
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_S
-    batch = SyncBatch(get_services(), owner=context.aws_request_id, deadline=lambda: deadline)
+    services = get_services()
+    batch = SyncBatch(services, owner=context.aws_request_id, deadline=lambda: deadline)
     batch.sync_all([r.get("body", "") for r in event.get("Records") or [] if isinstance(r, dict)])
 
     def record_handler(record: SQSRecord) -> str:
-        action = batch.handle(
-            record.body,
-            receive_count=int(record.attributes.approximate_receive_count or 1),
-            receipt_handle=record.receipt_handle,
-            message_id=record.message_id,
-        )
-        metrics.add_metric(name=f"Sync_{action}", unit=MetricUnit.Count, value=1)
+        request = parsed_request(record.body)
+        connection = request.connection if request else UNKNOWN_CONNECTION
+        metrics.add(connection, "Sync_records")
+        try:
+            action = batch.handle(
+                record.body,
+                receive_count=int(record.attributes.approximate_receive_count or 1),
+                receipt_handle=record.receipt_handle,
+                message_id=record.message_id,
+            )
+        except Exception:
+            metrics.add(connection, "Sync_failed")
+            raise
+        metrics.add(connection, f"Sync_{action}")
+        if request and request.changed_at_ms is not None and action in WRITES:
+            metrics.add(connection, "Sync_lag", max(0.0, time.time() * 1000 - request.changed_at_ms))
         return action
 
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    failed = len(response.get("batchItemFailures", []))
-    if failed:
-        metrics.add_metric(name="Sync_failed", unit=MetricUnit.Count, value=failed)
+    try:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        services.destination_responses.drain_into(metrics)
     return dict(response)

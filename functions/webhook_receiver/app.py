@@ -15,11 +15,11 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
 
 from catalog_sync import ingest
+from catalog_sync.connection_metrics import UNKNOWN_CONNECTION, ConnectionMetrics
 from catalog_sync.errors import (
     ConfigurationError,
     MethodNotAllowed,
@@ -27,7 +27,6 @@ from catalog_sync.errors import (
     RouteNotFound,
     StorageUnavailable,
 )
-from catalog_sync.metrics_guard import clear_when_disabled
 from catalog_sync.services import get_services
 
 if TYPE_CHECKING:
@@ -36,22 +35,24 @@ if TYPE_CHECKING:
 logger = Logger()
 # The layer logs through std logging: give it this logger's JSON format, level and context keys.
 copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"})
-metrics = Metrics()
+metrics = ConnectionMetrics()
 
 ROUTE = "POST /webhooks/{connection}"
 
 
 @logger.inject_lambda_context(clear_state=True)
-@clear_when_disabled(metrics)
-@metrics.log_metrics
+@metrics.flushing
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The metrics' connection: the path's, once the connections document knows it (a stranger's path
+    # segment must not become a dimension value).
+    known = [UNKNOWN_CONNECTION]
     try:
-        return _receive(event)
+        return _receive(event, known)
     except Exception as exc:  # every outcome is a JSON response; see _error_response
-        return _error_response(exc)
+        return _error_response(exc, known[0])
 
 
-def _receive(event: dict[str, Any]) -> dict[str, Any]:
+def _receive(event: dict[str, Any], known: list[str]) -> dict[str, Any]:
     http = (event.get("requestContext") or {}).get("http") or {}
     connection = (event.get("pathParameters") or {}).get("connection")
     if not connection or event.get("routeKey", ROUTE) not in (ROUTE, "$default"):
@@ -65,9 +66,11 @@ def _receive(event: dict[str, Any]) -> dict[str, Any]:
         body=body,
     )
     services = get_services()
+    configured = services.connections().get(connection)
+    known[0] = connection
     receipt = ingest.receive(
         delivery,
-        services.connections().get(connection),
+        configured,
         events=services.events,
         queue=services.queue,
         now_s=time.time(),
@@ -82,31 +85,31 @@ def _receive(event: dict[str, Any]) -> dict[str, Any]:
             "queued": receipt.queued,
         },
     )
-    metrics.add_metric(name=f"Webhook_{receipt.status}", unit=MetricUnit.Count, value=1)
+    metrics.add(connection, f"Webhook_{receipt.status}")
     if receipt.status == "accepted" and not receipt.queued:
-        metrics.add_metric(name="Webhook_queue_deferred", unit=MetricUnit.Count, value=1)
+        metrics.add(connection, "Webhook_queue_deferred")
     return _json(200, {"status": receipt.status, "delivery_id": receipt.delivery_id})
 
 
-def _error_response(exc: Exception) -> dict[str, Any]:
+def _error_response(exc: Exception, connection: str) -> dict[str, Any]:
     """The one mapping from errors to responses. Messages name the problem, never a secret."""
     if isinstance(exc, RequestRejected):
         logger.warning(
             "webhook rejected", extra={"error": exc.code, "status": exc.status, "reason": str(exc)}
         )
-        metrics.add_metric(name="Webhook_rejected", unit=MetricUnit.Count, value=1)
+        metrics.add(connection, "Webhook_rejected")
         headers = {"allow": "POST"} if isinstance(exc, MethodNotAllowed) else {}
         return _json(exc.status, {"error": exc.code, "message": str(exc)}, headers)
     if isinstance(exc, StorageUnavailable):
         logger.error("webhook not stored", extra={"error": exc.code, "reason": str(exc)})
-        metrics.add_metric(name="Webhook_unavailable", unit=MetricUnit.Count, value=1)
+        metrics.add(connection, "Webhook_unavailable")
         return _json(503, {"error": exc.code, "message": "temporarily unable to store the event; retry"})
     if isinstance(exc, ConfigurationError):
         logger.error("configuration error", extra={"error": exc.code, "reason": str(exc)})
-        metrics.add_metric(name="Webhook_misconfigured", unit=MetricUnit.Count, value=1)
+        metrics.add(connection, "Webhook_misconfigured")
         return _json(500, {"error": exc.code, "message": "the service is misconfigured"})
     logger.exception("unexpected error")
-    metrics.add_metric(name="Webhook_failed", unit=MetricUnit.Count, value=1)
+    metrics.add(connection, "Webhook_failed")
     return _json(500, {"error": "internal_error", "message": "unexpected error; retry"})
 
 

@@ -240,8 +240,8 @@ class BigCommerceStore(DeliveryLog, ServedSimulator):
         created_at = int(self.clock())
         seq = next(self._event_seq)
         for hook in self.hooks.matching(scope):
-            digest = hashlib.sha1(  # noqa: S324 - an identifier, as BigCommerce's `hash`, not security
-                f"{self.store_hash}:{seq}:{hook['id']}:{scope}:{created_at}".encode()
+            digest = hashlib.sha1(  # an identifier, as BigCommerce's `hash`, not security
+                f"{self.store_hash}:{seq}:{hook['id']}:{scope}:{created_at}".encode(), usedforsecurity=False
             ).hexdigest()
             payload = {
                 "scope": scope,

@@ -21,13 +21,17 @@ from typing import Any
 import click
 import yaml
 
+from catalog_sync_local.local_extras import require_local_stack
 
-@click.group()
+
+@click.group(
+    epilog="\b\nExample:\n  catalog-sync status --connection store-a-to-b --stack-name catalog-sync-prod"
+)
 def main() -> None:
     """catalog-sync: keep product catalogs in sync between commerce systems."""
 
 
-@main.group()
+@main.group(epilog="\b\nExample:\n  catalog-sync local start --port 3000")
 def local() -> None:
     """Run the stack from template.yaml on this machine (embedded moto, store simulators, no Docker)."""
 
@@ -54,7 +58,13 @@ _env_vars_option = click.option(
 )
 
 
-@local.command("invoke")
+@local.command(
+    "invoke",
+    epilog=(
+        "\b\nExample:\n  catalog-sync local invoke WebhookReceiverFunction -e "
+        "events/webhook_receiver/product_updated.json"
+    ),
+)
 @click.argument("logical_id")
 @click.option("--event", "-e", "event_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_template_option
@@ -70,6 +80,7 @@ def invoke(
     """Invoke one function once with an event file; print its return value as JSON on the last line.
 
     Like `sam local invoke`, the function's own output (logs, metrics) goes to stderr."""
+    require_local_stack("local invoke")
     from catalog_sync_local.sandbox import TEMPLATE, Sandbox
     from catalog_sync_local.stack import LocalStackError
 
@@ -94,7 +105,9 @@ def invoke(
     click.echo(json.dumps(result, default=str))
 
 
-@local.command("start")
+@local.command(
+    "start", epilog="\b\nExample:\n  catalog-sync local start --port 3000 --schedules --max-seconds 60"
+)
 @click.option("--port", default=3000, show_default=True, help="Port of the HTTP API on 127.0.0.1.")
 @click.option(
     "--schedules/--no-schedules",
@@ -119,9 +132,10 @@ def start(
 ) -> None:
     """Serve the HTTP API, poll the queues into their consumers and (optionally) run the schedules.
 
-    AWS is a moto server on 127.0.0.1 (the `aws` line says where); `status`, `replay`, `redrive` and
-    `full-sync` in another terminal use this stack. Stops cleanly (exit 0) on Ctrl-C, SIGTERM or after
-    --max-seconds."""
+    AWS is a moto server on 127.0.0.1 (the `aws` line says where); `status`, `replay`, `redrive`,
+    `full-sync` and `drift` in another terminal use this stack. Stops cleanly (exit 0) on Ctrl-C, SIGTERM
+    or after --max-seconds."""
+    require_local_stack("local start")
     from catalog_sync_local import running_stack
     from catalog_sync_local.runtime import DrainReport
     from catalog_sync_local.sandbox import TEMPLATE, Sandbox
@@ -213,9 +227,10 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-@main.command()
+@main.command(epilog="\b\nExample:\n  catalog-sync demo")
 def demo() -> None:
     """Two simulated BigCommerce stores, the local stack, and a live sync from store A to store B."""
+    require_local_stack("demo")
     from catalog_sync_local.demo import run_demo
 
     sys.exit(run_demo())

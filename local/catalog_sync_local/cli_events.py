@@ -12,12 +12,21 @@ from pathlib import Path
 import click
 
 
-@click.group("generate-event")
+@click.group(
+    "generate-event",
+    epilog="\b\nExample:\n  catalog-sync local generate-event webhook --scope store/product/updated --id 101",
+)
 def generate_event() -> None:
     """Generate events in the shapes `sam local invoke` expects, signed with the local test secrets."""
 
 
-@generate_event.command("webhook")
+@generate_event.command(
+    "webhook",
+    epilog=(
+        "\b\nExample:\n  catalog-sync local generate-event webhook --connection "
+        "pixlpay-to-medusa --scope product.deleted --id 1"
+    ),
+)
 @click.option(
     "--connection",
     default="store-a-to-b",
@@ -59,7 +68,7 @@ def generate_webhook(
     click.echo(json.dumps(event, indent=2))
 
 
-@generate_event.command("samples")
+@generate_event.command("samples", epilog="\b\nExample:\n  catalog-sync local generate-event samples")
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None)
 def generate_samples(folder: Path | None) -> None:
     """Rewrite the committed events/ folder."""

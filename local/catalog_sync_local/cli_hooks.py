@@ -16,12 +16,19 @@ import yaml
 DEFAULT_CONNECTIONS = Path(__file__).resolve().parents[2] / "config" / "connections.local.yaml"
 
 
-@click.group("hooks")
+@click.group("hooks", epilog="\b\nExample:\n  catalog-sync hooks sync --connection store-a-to-b --dry-run")
 def hooks() -> None:
     """Webhook registrations on source stores."""
 
 
-@hooks.command("sync")
+@hooks.command(
+    "sync",
+    epilog=(
+        "\b\nExample:\n  catalog-sync hooks sync --connection store-a-to-b --connections "
+        "connections.json \\\n      --webhook-url "
+        "https://abc123.execute-api.us-east-1.amazonaws.com --dry-run"
+    ),
+)
 @click.option("--connection", "connection_name", required=True, help="Connection name in the document.")
 @click.option(
     "--webhook-url",

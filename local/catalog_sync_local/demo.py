@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.live import Live
@@ -35,6 +35,14 @@ DELETED_SKUS = frozenset({"BOWL-9"})
 DELETED_CATEGORIES = frozenset({"Seasonal"})
 # The handlers' own JSON logs and EMF metrics would drown the demo's table: keep warnings only.
 QUIET = {"Parameters": {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}}
+
+
+class DemoObserver(Protocol):
+    """Watches a demo run (`make dashboard` records its metrics): called with the running sandbox."""
+
+    def started(self, box: Sandbox) -> None: ...
+
+    def finishing(self, box: Sandbox) -> None: ...
 
 
 @dataclass
@@ -217,11 +225,20 @@ def _watch(box: Sandbox, console: Console, part: Part, seconds: float) -> None:
     console.print()
 
 
-def run_demo(console: Console | None = None) -> int:
+def run_demo(
+    console: Console | None = None,
+    *,
+    env_overrides: dict[str, dict[str, str]] | None = None,
+    observer: DemoObserver | None = None,
+) -> int:
     """The demo; 0 if store B converged to store A and Medusa to Pixlpay, 1 if not."""
     console = console or Console(width=max(120, Console().width))
     started = time.monotonic()
-    with Sandbox(register_webhooks=True, env_overrides=QUIET) as box:
+    with Sandbox(
+        register_webhooks=True, env_overrides=QUIET if env_overrides is None else env_overrides
+    ) as box:
+        if observer is not None:
+            observer.started(box)
         console.print(f"[bold]local stack up[/] from template.yaml; HTTP API at {box.api.url}")
         for name, store in box.stores.items():
             console.print(f"  store {name}: {store.v3_base}")
@@ -246,6 +263,8 @@ def run_demo(console: Console | None = None) -> int:
                     step.started_ms = int(time.time() * 1000)
                     step.action()
                     _watch(box, console, part, per_step)
+        if observer is not None:
+            observer.finishing(box)
         box.settle(max_rounds=5, max_seconds=10)  # anything left after the pollers stopped
 
         sent = {

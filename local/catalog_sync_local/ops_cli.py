@@ -212,9 +212,18 @@ def ops_target(profile: str | None, stack_name: str | None) -> Iterator[Ops]:
     import boto3
 
     if stack_name:
-        session = boto3.session.Session(profile_name=profile)
-        yield Ops(resolve_stack(session, stack_name), session)
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            session = boto3.session.Session(profile_name=profile)
+            resources = resolve_stack(session, stack_name)
+        except (BotoCoreError, ClientError) as exc:  # no credentials, no region, no such stack...
+            raise click.ClickException(f"cannot read stack '{stack_name}': {exc}") from None
+        yield Ops(resources, session)
         return
+    from catalog_sync_local.local_extras import require_local_stack
+
+    require_local_stack(otherwise="or pass --stack-name to reach a deployed stack")
     from botocore.exceptions import ConnectionError as BotoConnectionError
     from botocore.exceptions import HTTPClientError
 
@@ -247,7 +256,10 @@ def _parse_time(value: str) -> int:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp() * 1000)
 
 
-@click.command("full-sync")
+@click.command(
+    "full-sync",
+    epilog="\b\nExample:\n  catalog-sync full-sync --connection store-a-to-b --stack-name catalog-sync-prod",
+)
 @click.option("--connection", required=True)
 @click.option("--restart", is_flag=True, help="Start a new run even if one is in progress.")
 @click.option("--wait", "wait_s", default=3600.0, show_default=True, help="Stop watching after this long.")
@@ -291,7 +303,13 @@ def full_sync_command(
     )
 
 
-@click.command("replay")
+@click.command(
+    "replay",
+    epilog=(
+        "\b\nExample:\n  catalog-sync replay --connection store-a-to-b --since "
+        "2026-11-01T00:00:00Z --stack-name catalog-sync-prod"
+    ),
+)
 @click.option("--connection", required=True)
 @click.option("--since", required=True, help="ISO-8601 time (UTC when no offset).")
 @click.option("--until", default=None, help="ISO-8601 time (default: now).")
@@ -306,7 +324,9 @@ def replay_command(
     click.echo(json.dumps({"replayed": count}))
 
 
-@click.command("redrive")
+@click.command(
+    "redrive", epilog="\b\nExample:\n  catalog-sync redrive --dry-run --stack-name catalog-sync-prod"
+)
 @click.option("--dry-run", is_flag=True, help="List what would move; move nothing.")
 @_target_options
 def redrive_command(dry_run: bool, profile: str | None, stack_name: str | None) -> None:
@@ -319,7 +339,10 @@ def redrive_command(dry_run: bool, profile: str | None, stack_name: str | None) 
     click.echo(json.dumps({"dry_run": dry_run, "messages": len(moved)}))
 
 
-@click.command("status")
+@click.command(
+    "status",
+    epilog="\b\nExample:\n  catalog-sync status --connection store-a-to-b --stack-name catalog-sync-prod",
+)
 @click.option("--connection", required=True)
 @_target_options
 def status_command(connection: str, profile: str | None, stack_name: str | None) -> None:

@@ -157,7 +157,7 @@ _CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 def load_template(template_path: Path) -> dict[str, Any]:
     """template.yaml as a dict, short-form intrinsics expanded (without touching yaml.SafeLoader)."""
-    template = yaml.load(template_path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    template = yaml.load(template_path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass  # nosec B506
     if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
         raise LocalStackError(f"{template_path} is not a CloudFormation/SAM template")
     return template

@@ -41,13 +41,15 @@ def test_a_batch_none_of_which_landed_is_reported_item_by_item(store: BigCommerc
     assert "not found" not in result.failed[a]  # its own error, not the whole body
 
 
-def test_a_batch_refused_whole_without_item_errors_fails_every_item_with_its_status(
+def test_a_batch_refused_whole_without_item_errors_is_halved_so_what_it_did_not_name_lands(
     store: BigCommerceStore,
 ) -> None:
     ids = [store.create_product(name=n, sku=n, price=1)["id"] for n in ("A", "B")]
-    store.fail_next("PUT", r"^/catalog/products$", status=422)
+    store.fail_next("PUT", r"^/catalog/products$", status=422)  # names no item
+    mark = len(store.request_log)
 
     result = client(store).update_products([{"id": i, "price": 2} for i in ids])
 
-    assert result.updated == {} and result.statuses == {ids[0]: 422, ids[1]: 422}
-    assert {p["price"] for p in store.products()} == {1}
+    assert sorted(result.updated) == sorted(ids) and result.failed == {}
+    assert {p["price"] for p in store.products()} == {2}
+    assert [m for m, p, _ in store.request_log[mark:]] == ["PUT"] * 3  # the batch, then each half

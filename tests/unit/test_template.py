@@ -382,6 +382,46 @@ def test_every_iam_statement_names_this_stacks_own_resources(transformed: dict[s
                 assert _referenced(resource) & own, f"{logical_id}: {resource} is not scoped to the stack"
 
 
+def _policy_statements(node: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every IAM statement anywhere in the template (role policies, queue/topic policies, key policies)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        if isinstance(node.get("Statement"), list) and "Version" in node:
+            found += [(where, s) for s in node["Statement"]]
+        for key, value in node.items():
+            found += _policy_statements(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for value in node:
+            found += _policy_statements(value, where)
+    return found
+
+
+def test_a_wildcard_resource_appears_only_in_key_policies(transformed: dict[str, Any]) -> None:
+    # In a key policy "Resource": "*" means the key itself.
+    for logical_id, resource in transformed["Resources"].items():
+        for where, statement in _policy_statements(resource.get("Properties", {}), logical_id):
+            if "*" in _as_list(statement.get("Resource", [])):
+                assert resource["Type"] == "AWS::KMS::Key" and ".KeyPolicy" in where, where
+
+
+def test_storage_queues_and_topics_are_encrypted_at_rest(resources: dict[str, Any]) -> None:
+    for logical_id, resource in resources.items():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            assert properties["SSESpecification"] == {"SSEEnabled": True}, logical_id
+        if resource["Type"] == "AWS::SQS::Queue":
+            assert properties.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in properties, (
+                logical_id
+            )
+        if resource["Type"] == "AWS::SNS::Topic":
+            assert "KmsMasterKeyId" in properties, logical_id
+
+
+def test_the_webhook_api_is_throttled(resources: dict[str, Any]) -> None:
+    settings = props(resources, "HttpApi")["DefaultRouteSettings"]
+    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+
+
 def test_roles_carry_only_the_allowed_aws_managed_policies(transformed: dict[str, Any]) -> None:
     for logical_id, role in _roles(transformed).items():
         arns = {
@@ -430,6 +470,118 @@ def test_dlq_alarm_notifies_an_encrypted_topic_that_cloudwatch_can_use(resources
     assert props(resources, "AlarmTopic")["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
     key_policy = props(resources, "AlarmTopicKey")["KeyPolicy"]["Statement"]
     assert any(s["Principal"] == {"Service": "cloudwatch.amazonaws.com"} for s in key_policy)
+
+
+def _alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_the_alarms_the_runbook_covers_exist(resources: dict[str, Any]) -> None:
+    # Open conflicts is left for two-way sync (not built yet).
+    assert set(_alarms(resources)) == {
+        "DeadLetterQueueAlarm",
+        "SyncLagAlarm",
+        "ConsumerErrorsAlarm",
+        "ConsumerThrottlesAlarm",
+        "ReceiverApi5xxAlarm",
+        "ReceiverFunction5xxAlarm",
+        "SyncFailureRateAlarm",
+        "FullSyncOverdueAlarm",
+        "DurationNearTimeoutAlarm",
+    }
+
+
+def test_every_alarm_notifies_the_topic_and_says_what_to_do_first(resources: dict[str, Any]) -> None:
+    runbook = (REPO / "README.md").read_text().split("## Runbook", 1)[1].split("\n## ", 1)[0]
+    for logical_id, alarm in _alarms(resources).items():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        assert properties["OKActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        assert "First:" in properties["AlarmDescription"], logical_id
+        assert "README Runbook" in properties["AlarmDescription"], logical_id
+        assert f"`{logical_id}`" in runbook, f"README Runbook has no section for {logical_id}"
+
+
+def test_alarm_thresholds_are_parameters_with_defaults(template: dict[str, Any]) -> None:
+    fixed = {"DeadLetterQueueAlarm": 1, "FullSyncOverdueAlarm": 1}  # any message / no completion at all
+    for logical_id, alarm in _alarms(template["Resources"]).items():
+        threshold = alarm["Properties"]["Threshold"]
+        if logical_id in fixed:
+            assert threshold == fixed[logical_id]
+            continue
+        parameter = template["Parameters"][threshold["Ref"]]
+        assert "Default" in parameter and parameter["Description"], logical_id
+
+
+def _metric(properties: dict[str, Any]) -> tuple[str, str, Any]:
+    [dimension] = properties["Dimensions"]
+    return properties["Namespace"], properties["MetricName"], dimension["Value"]
+
+
+def test_sync_lag_is_the_age_of_the_oldest_sync_queue_message(resources: dict[str, Any]) -> None:
+    alarm = props(resources, "SyncLagAlarm")
+    assert _metric(alarm) == (
+        "AWS/SQS",
+        "ApproximateAgeOfOldestMessage",
+        {"Fn::GetAtt": ["SyncQueue", "QueueName"]},
+    )
+    assert alarm["Threshold"] == {"Ref": "SyncLagAlarmSeconds"}
+
+
+def test_consumer_errors_throttles_and_receiver_5xx_are_watched(resources: dict[str, Any]) -> None:
+    consumer = {"Ref": "SyncConsumerFunction"}
+    assert _metric(props(resources, "ConsumerErrorsAlarm")) == ("AWS/Lambda", "Errors", consumer)
+    assert _metric(props(resources, "ConsumerThrottlesAlarm")) == ("AWS/Lambda", "Throttles", consumer)
+    assert _metric(props(resources, "ReceiverApi5xxAlarm")) == ("AWS/ApiGateway", "5xx", {"Ref": "HttpApi"})
+    function = {m["Id"]: m for m in props(resources, "ReceiverFunction5xxAlarm")["Metrics"]}
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in function.values() if "MetricStat" in m}
+    assert names == {"Errors", "Webhook_unavailable", "Webhook_misconfigured", "Webhook_failed"}
+    assert all(
+        i in function["total"]["Expression"] for i in ("errors", "unavailable", "misconfigured", "failed")
+    )
+
+
+def test_the_failure_rate_counts_failed_and_dead_lettered_records(resources: dict[str, Any]) -> None:
+    metrics = {m["Id"]: m for m in props(resources, "SyncFailureRateAlarm")["Metrics"]}
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in metrics.values() if "MetricStat" in m} == {
+        "Sync_records",
+        "Sync_failed",
+        "Sync_dead_lettered",
+    }
+    expression = metrics["rate"]["Expression"]["Fn::Sub"]
+    assert "${SyncFailureMinRecords}" in expression and "/ records" in expression
+
+
+def test_full_sync_overdue_alarms_when_no_run_completed_for_the_hours_asked(
+    resources: dict[str, Any], template: dict[str, Any]
+) -> None:
+    alarm = resources["FullSyncOverdueAlarm"]
+    properties = alarm["Properties"]
+    assert alarm["Condition"] == "FullSyncScheduleOn"  # no schedule, no run to wait for
+    assert (properties["Namespace"], properties["MetricName"]) == ("CatalogSync", "FullSync_completed")
+    assert properties["Period"] == 3600
+    assert properties["EvaluationPeriods"] == properties["DatapointsToAlarm"] == {"Ref": "FullSyncMaxHours"}
+    assert (properties["ComparisonOperator"], properties["TreatMissingData"]) == (
+        "LessThanThreshold",
+        "breaching",
+    )
+    assert template["Parameters"]["FullSyncMaxHours"]["Default"] == 26
+    # CloudWatch: Period x EvaluationPeriods <= 7 days for periods of an hour or more.
+    assert template["Parameters"]["FullSyncMaxHours"]["MaxValue"] * 3600 <= 7 * 86400
+
+
+def test_the_duration_alarm_divides_by_each_functions_own_timeout(template: dict[str, Any]) -> None:
+    metrics = {m["Id"]: m for m in props(template["Resources"], "DurationNearTimeoutAlarm")["Metrics"]}
+    expression = " ".join(metrics["worst"]["Expression"].split())
+    functions = {
+        i: m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+        for i, m in metrics.items()
+        if "MetricStat" in m
+    }
+    assert set(functions.values()) == set(FUNCTIONS)
+    for metric_id, function in functions.items():
+        timeout_ms = function_setting(template, function, "Timeout") * 1000
+        assert f"100 * FILL({metric_id}, 0) / {timeout_ms}" in expression, function
 
 
 def test_dashboard_body_is_valid_json_with_the_metrics_asked_for(resources: dict[str, Any]) -> None:

@@ -147,6 +147,14 @@ def _log_synced(request: SyncRequest, outcome: SyncOutcome) -> None:
     )
 
 
+def parsed_request(body: str) -> SyncRequest | None:
+    """The record's request, or None when the body is malformed (which `handle` dead-letters)."""
+    try:
+        return _parse(body)
+    except PermanentError:
+        return None
+
+
 def _parse(body: str) -> SyncRequest:
     try:
         return SyncRequest.model_validate_json(body)

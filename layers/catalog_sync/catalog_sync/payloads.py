@@ -254,6 +254,7 @@ def to_request(notification: Notification, connection: str, delivery_id: str) ->
     if target is None:
         return None
     entity_type, entity_id, action = target
+    created_at = notification.created_at_s
     return SyncRequest(
         connection=connection,
         entity_type=entity_type,
@@ -261,6 +262,7 @@ def to_request(notification: Notification, connection: str, delivery_id: str) ->
         action=action,
         origin="webhook",
         delivery_id=delivery_id,
+        changed_at_ms=None if created_at is None else int(created_at * 1000),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
+from catalog_sync.connection_metrics import ResponseCounter
 from catalog_sync.connections import ConnectionsDocument
 from catalog_sync.errors import ConfigurationError
 from catalog_sync.settings import Settings
@@ -27,6 +28,8 @@ class Services:
         self._connections: ConnectionsDocument | None = None
         self._connections_loaded_at = 0.0
         self._http_clients: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        # The destination stores' responses (requests, 429s) per connection, for the consumer's metrics.
+        self.destination_responses = ResponseCounter()
 
     # boto3 is imported here, not at module import: a handler module stays cheap to import.
     def client(self, service: str) -> Any:
@@ -90,7 +93,11 @@ class Services:
             )
         key = (connection_name, connection.source, connection.destination)
         if key not in self._http_clients:
-            self._http_clients[key] = (_client_for(connection.source), _client_for(connection.destination))
+            destination = _client_for(connection.destination)
+            destination.http.session.hooks["response"].append(
+                self.destination_responses.hook(connection_name)
+            )
+            self._http_clients[key] = (_client_for(connection.source), destination)
         source, destination = self._http_clients[key]
         source.http.deadline = destination.http.deadline = deadline
         return build(connection, source, destination, self.state, owner=owner, changes=self.changes)

@@ -24,6 +24,8 @@ class SyncRequest(BaseModel):
     origin: Origin = "webhook"
     # Set for webhook-originated requests: the EventsTable key, marked processed after the sync.
     delivery_id: str | None = None
+    # When the source says the change happened (a webhook's created_at), epoch ms: the lag metric's start.
+    changed_at_ms: int | None = None
 
     @property
     def entity_key(self) -> tuple[str, str, int]:

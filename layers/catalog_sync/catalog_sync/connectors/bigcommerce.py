@@ -177,43 +177,34 @@ class BigCommerceClient:
         naming its item by index (`"3.sku"`): the result reports them per product id, so the caller can
         retry or record exactly the ones that failed. A batch refused as a whole without naming an item
         (the spec's 400/404/409/422) is halved until the refused product stands alone: its neighbours
-        land, at the cost of about two requests per halving (≤ 8 for 10 products)."""
+        land, at the cost of two requests per halving (≤ 8 more for 10 products)."""
         result = BatchResult()
         for start in range(0, len(payloads), MAX_PRODUCT_BATCH):
             self._update_batch(list(payloads[start : start + MAX_PRODUCT_BATCH]), result)
         return result
 
-    def _update_batch(
-        self, chunk: list[Mapping[str, Any]], result: BatchResult, refused: HttpStatusError | None = None
-    ) -> bool:
-        """Send one batch (unless it is already known to be `refused`); True when every item landed."""
-        if refused is None:
-            try:
-                body = self.http.request("PUT", "catalog/products", json=chunk)
-            except HttpStatusError as exc:
-                errors = _batch_errors(exc.body)
-                if errors or len(chunk) == 1 or exc.status not in ISOLATABLE_STATUS:
-                    for index, item in enumerate(chunk):
-                        status, message = errors.get(index, (exc.status, exc.body[:200]))
-                        result.fail(int(item["id"]), status, message)
-                    return False
-                refused = exc
-            else:
-                for product in body.get("data") or []:
-                    result.updated[int(product["id"])] = dict(product)
-                errors = _batch_errors(body)
-                for index, (status, message) in errors.items():
-                    if 0 <= index < len(chunk):
-                        result.fail(int(chunk[index]["id"]), status, message)
-                return not errors
-        if len(chunk) == 1:
-            result.fail(int(chunk[0]["id"]), refused.status, refused.body[:200])
-            return False
-        half = len(chunk) // 2
-        first_landed = self._update_batch(chunk[:half], result)
-        # When the first half landed whole, the refusal came from the second: halve it without resending.
-        self._update_batch(chunk[half:], result, refused if first_landed else None)
-        return False
+    def _update_batch(self, chunk: list[Mapping[str, Any]], result: BatchResult) -> None:
+        """Send one batch; when the store refuses it whole without naming an item, send each half on its
+        own (never assuming which half was at fault: the refusal may not come back), down to single
+        products, whose refusal is then theirs alone."""
+        try:
+            body = self.http.request("PUT", "catalog/products", json=chunk)
+        except HttpStatusError as exc:
+            errors = _batch_errors(exc.body)
+            if errors or len(chunk) == 1 or exc.status not in ISOLATABLE_STATUS:
+                for index, item in enumerate(chunk):
+                    status, message = errors.get(index, (exc.status, exc.body[:200]))
+                    result.fail(int(item["id"]), status, message)
+                return
+            half = len(chunk) // 2
+            self._update_batch(chunk[:half], result)
+            self._update_batch(chunk[half:], result)
+            return
+        for product in body.get("data") or []:
+            result.updated[int(product["id"])] = dict(product)
+        for index, (status, message) in _batch_errors(body).items():
+            if 0 <= index < len(chunk):
+                result.fail(int(chunk[index]["id"]), status, message)
 
     # --- variant options ----------------------------------------------------------------------------
 
