@@ -10,11 +10,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help venv test test-fast lint fmt demo bench chaos clean
+.PHONY: help venv test test-fast contract lint fmt demo bench chaos clean
 
 help:
 	@echo "make demo   - run the whole pipeline locally (moto + store simulators) and show what synced"
 	@echo "make test   - create .venv if needed and run the whole test suite"
+	@echo "make contract - contract tests against real systems (starts a real Medusa; about 3-4 min cold)"
 	@echo "make lint   - ruff, mypy, cfn-lint and sam validate --lint"
 	@echo "make build  - sam build (no Docker needed)"
 	@echo "make bench  - benchmark table; writes bench/results.json"
@@ -30,6 +31,11 @@ venv: $(STAMP)
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Contract tests against real systems (tests/contract, all of it): a real Medusa from npm with PostgreSQL
+# is started around them by integrations/medusa-contract/with-medusa.sh and stopped afterwards.
+contract: venv
+	integrations/medusa-contract/with-medusa.sh $(BIN)/python -m pytest tests/contract
 
 lint: venv lint-template
 	$(BIN)/ruff check .

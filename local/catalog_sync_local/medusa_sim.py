@@ -7,8 +7,9 @@ Medusa 2.21.2 did under the contract tests (tests/contract/medusa; `make contrac
 - Auth: a secret API key as `Authorization: Basic base64("<key>:")` (the colon is optional); `Bearer <key>`
   is 401 (Bearer is for JWTs). Errors are `{type, message}`: `invalid_data` 400, `not_found` 404,
   `unauthorized` 401. A route that does not exist is Express's HTML 404 (`Cannot GET /admin/x`).
-- Lists and retrieves honour `fields`, refuse undeclared query parameters, and page by 50 (brands: 20);
-  see medusa_sim_fields.py.
+- Lists and retrieves honour `fields` and page by 50 (brands: 20); category and brand lists refuse an
+  undeclared query parameter (400), the products list ignores it; see medusa_sim_fields.py.
+- A product needs `options` (400 "Product options are not provided for: [<title>].").
 - products: `GET/POST /admin/products`, `GET/POST /admin/products/{id}`, `POST
   /admin/products/{id}/variants/{variant_id}` (answers the product). A duplicate handle is 400
   `invalid_data`. `metadata` is merged on update (`""` deletes a key, null stores null). Categories and
@@ -44,7 +45,6 @@ from catalog_sync_local.pixlpay_sim import JsonStore
 
 STATUSES = ("draft", "proposed", "published", "rejected")
 BrandModule = Literal["catalog-sync", "tutorial"] | None
-PRODUCT_FILTERS = ("id", "q", "handle", "external_id", "title", "status", "sales_channel_id", "category_id")
 CATEGORY_FILTERS = (
     "id",
     "q",
@@ -209,8 +209,7 @@ class MedusaStore(JsonStore):
     def _products_route(
         self, method: str, rest: list[str], query: dict[str, str], body: Any
     ) -> tuple[int, Any]:
-        if not rest and method == "GET":
-            check_query(query, PRODUCT_FILTERS)
+        if not rest and method == "GET":  # undeclared filters are ignored here (categories refuse them)
             found = [p for p in self._products.values() if self._product_matches(p, query)]
             views = [self._http_view(p, query.get("fields")) for p in found]
             return 200, paged("products", views, query, 50)
@@ -252,6 +251,8 @@ class MedusaStore(JsonStore):
     def _create_product(self, body: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(body.get("title"), str) or not body["title"]:
             raise _Error(400, "invalid_data", "Invalid request: Field 'title' is required")
+        if not body.get("options"):
+            raise _Error(400, "invalid_data", f"Product options are not provided for: [{body['title']}].")
         handle = body.get("handle") or re.sub(r"[^a-z0-9]+", "-", body["title"].lower()).strip("-")
         self._check_handle(handle, None)
         self._check_status(body.get("status", "draft"))

@@ -4,7 +4,8 @@ contract tests, tests/contract/medusa): the `fields` query parameter, strict que
 - `fields` absent: the route's default view. Present: `a,b` only those (plus `id`); `+x` / `-x` add to or
   remove from the default; `*rel` (or `rel.*`) a relation with its own columns but none of its relations
   (`*variants` carries no prices: ask `*variants.prices`); `rel.col` one column of a relation.
-- An undeclared query parameter is a 400 `invalid_data` "Invalid request: Unrecognized fields: 'x'".
+- An undeclared query parameter is a 400 `invalid_data` "Invalid request: Unrecognized fields: 'x'" on
+  the routes that validate strictly (categories, stores, brands; not the products list).
 - `limit` defaults per route (50 for products and categories; 20 for the Brand Module's brands, which
   uses `createFindParams()`'s default).
 """

@@ -218,8 +218,11 @@ class MedusaClient:
             "options": {"Default": "Default"},
             "prices": parts["price"]["prices"],
         }
+        fields = parts["fields"]
+        metadata = {k: v for k, v in fields["metadata"].items() if v != DELETE_KEY}  # create stores "" as is
         payload = {
-            **parts["fields"],
+            **fields,
+            "metadata": metadata,
             "sales_channels": [{"id": parts["channel"]["sales_channel_id"]}],
             "options": [{"title": "Default", "values": ["Default"]}],
             "variants": [variant],
