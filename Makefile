@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make demo   - run the whole pipeline locally (moto + store simulators) and show what synced"
 	@echo "make test   - create .venv if needed and run the whole test suite"
-	@echo "make contract - contract tests against real systems (starts a real Medusa; about 3-4 min cold)"
+	@echo "make contract - contract tests against real systems (starts a real Medusa: about 4 min cold, 1.5 min warm)"
 	@echo "make lint   - ruff, mypy, cfn-lint and sam validate --lint"
 	@echo "make build  - sam build (no Docker needed)"
 	@echo "make bench  - benchmark table; writes bench/results.json"

@@ -98,8 +98,10 @@ psql_() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP
 psql_ -d postgres -c "CREATE DATABASE medusa"
 export DATABASE_URL="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/medusa"
 
-# --- Medusa project (cached) -----------------------------------------------------------------------------
+# --- Medusa project: node_modules cached (one install at a time), the rest per run --------------------------
 mkdir -p "$PROJECT"
+exec 9>"$PROJECT/.lock"
+flock -w 900 9 || die "timed out waiting for another run's Medusa install ($PROJECT/.lock)"
 if ! cmp -s "$HERE/package.json" "$PROJECT/package.json" || [ ! -f "$PROJECT/.installed" ]; then
   say "installing Medusa $MEDUSA_VERSION from the npm registry into $PROJECT"
   rm -f "$PROJECT/.installed"
@@ -108,10 +110,13 @@ if ! cmp -s "$HERE/package.json" "$PROJECT/package.json" || [ ! -f "$PROJECT/.in
     || { tail -30 "$PROJECT/npm-install.log" >&2; die "npm install of Medusa $MEDUSA_VERSION failed"; }
   touch "$PROJECT/.installed"
 fi
-cp "$HERE/medusa-config.ts" "$HERE/tsconfig.json" "$PROJECT/"
-rm -rf "$PROJECT/src" "$PROJECT/.medusa"
-cp -R "$BRAND_SRC" "$PROJECT/src"
-cd "$PROJECT"
+flock -u 9
+APP="$RUN_DIR/app" # this run's Medusa application: our config and the Brand Module over the cached packages
+mkdir -p "$APP"
+cp "$HERE/package.json" "$HERE/medusa-config.ts" "$HERE/tsconfig.json" "$APP/"
+cp -R "$BRAND_SRC" "$APP/src"
+ln -s "$PROJECT/node_modules" "$APP/node_modules"
+cd "$APP"
 export NODE_ENV=development MEDUSA_DISABLE_TELEMETRY=true
 
 # --- database: migrated once, then restored from a dump ---------------------------------------------------
@@ -126,7 +131,6 @@ else
     || { tail -40 "$RUN_DIR/migrate.log" >&2; die "medusa db:migrate failed"; }
   timeout 300 npx medusa user -e "$ADMIN_EMAIL" -p "$ADMIN_PASSWORD" >"$RUN_DIR/user.log" 2>&1 \
     || { tail -20 "$RUN_DIR/user.log" >&2; die "creating the admin user failed"; }
-  rm -f "$PROJECT"/db-*.sql
   "$PG_BIN/pg_dump" -h 127.0.0.1 -p "$PG_PORT" -U postgres --no-owner --no-privileges medusa >"$DUMP.tmp"
   mv "$DUMP.tmp" "$DUMP"
 fi
