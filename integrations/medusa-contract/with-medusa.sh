@@ -10,8 +10,9 @@
 #      medusa-config.ts (admin UI off, no Redis) and the Brand Module from integrations/medusa-brand/src.
 #   3. The database: migrated (`medusa db:migrate`, module links included) plus an admin user, once per
 #      (version, Brand Module, config); later runs restore that state from a cached dump in seconds.
-#   4. `medusa start` on 127.0.0.1, a secret API key minted through the Admin API (admin login -> JWT ->
-#      POST /admin/api-keys), then COMMAND with MEDUSA_URL and MEDUSA_SECRET_KEY in its environment.
+#   4. `medusa start` on 127.0.0.1 (meanwhile `tsc --noEmit` type-checks the Brand Module), a secret API key
+#      minted through the Admin API (admin login -> JWT -> POST /admin/api-keys), then COMMAND with
+#      MEDUSA_URL and MEDUSA_SECRET_KEY in its environment.
 # Anything that stops Medusa from starting exits non-zero with the reason (and the server log's tail).
 set -euo pipefail
 
@@ -141,6 +142,9 @@ export MEDUSA_URL="http://127.0.0.1:$PORT"
 say "starting Medusa on $MEDUSA_URL"
 setsid npx medusa start -H 127.0.0.1 -p "$PORT" >"$RUN_DIR/medusa.log" 2>&1 &
 SERVER_PID=$!
+# Meanwhile: the Brand Module we ship must type-check (Medusa itself only transpiles it).
+timeout 300 npx tsc --noEmit -p . >"$RUN_DIR/tsc.log" 2>&1 \
+  || { cat "$RUN_DIR/tsc.log" >&2; die "integrations/medusa-brand does not type-check"; }
 ready=""
 for _ in $(seq 1 240); do # at most 120 s
   kill -0 "$SERVER_PID" 2>/dev/null || break
