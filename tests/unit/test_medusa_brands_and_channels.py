@@ -3,8 +3,10 @@ warning, every product still syncs), no brand at all, sales channels and the sto
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import requests
@@ -52,7 +54,6 @@ def ours() -> Iterator[PixRig]:
 
 
 def engine(r: PixRig, *, brand: str | None, channel: str | None = None) -> ExternalIdSync:
-    conn = r.connection()
     destination = MedusaEndpoint(
         kind="medusa",
         api_url=r.medusa.api_url,
@@ -184,6 +185,25 @@ def test_a_new_product_without_stock_has_no_stock_key(ours: PixRig) -> None:
 
 
 def _auth() -> dict[str, str]:
-    import base64
-
     return {"Authorization": "Basic " + base64.b64encode(b"sk_test:").decode()}
+
+
+def test_a_product_synced_before_sales_channels_joins_the_channel_on_its_next_sync(ours: PixRig) -> None:
+    """Products synced by an earlier version are in no channel and their state has no `channel` part."""
+    product = vip(ours)
+    sync = engine(ours, brand=None)
+    sync.sync(req(product["id"]))
+    copied = ours.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {}
+    url = f"{ours.medusa.api_url}/admin/sales-channels/{ours.medusa.default_sales_channel_id}/products"
+    requests.post(url, json={"remove": [copied["id"]]}, headers=_auth(), timeout=5).raise_for_status()
+    old = ours.state.acquire(CONNECTION, "product", product["id"], owner="old", lease_s=60)
+    parts = {k: v for k, v in (old.parts or {}).items() if k != "channel"}
+    ours.state.commit(replace(old, parts=parts, content_hash="hash-of-the-old-version"), owner="old")
+
+    outcome = sync.sync(req(product["id"]))
+
+    assert outcome.action == "updated"
+    [latest, _] = ours.changes.history(CONNECTION, "product", product["id"])
+    assert latest["fields"] == ["channel"]
+    after = ours.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {}
+    assert [c["id"] for c in after["sales_channels"]] == [ours.medusa.default_sales_channel_id]

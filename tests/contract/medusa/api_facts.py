@@ -92,6 +92,7 @@ def a_missing_product_is_404_not_found(api: Api) -> None:
 def fields_returns_only_what_is_asked_and_star_variants_carries_no_prices(api: Api) -> None:
     pid = api.new_product()["id"]
     assert set(api.ok(api.get(f"/admin/products/{pid}", fields="id,title"))["product"]) == {"id", "title"}
+    assert set(api.ok(api.get(f"/admin/products/{pid}", fields="title"))["product"]) == {"id", "title"}
     [variant] = api.ok(api.get(f"/admin/products/{pid}", fields="id,*variants"))["product"]["variants"]
     assert "sku" in variant and "prices" not in variant
     with_prices = api.ok(api.get(f"/admin/products/{pid}", fields="id,*variants,*variants.prices"))
