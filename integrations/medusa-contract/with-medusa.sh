@@ -47,8 +47,15 @@ if [ -z "$PG_BIN" ]; then
   [ "$(id -u)" = 0 ] || die "PostgreSQL binaries not found; install Debian's postgresql package (as root)"
   say "installing PostgreSQL (apt-get install postgresql)"
   export DEBIAN_FRONTEND=noninteractive
-  timeout 300 apt-get update -qq >/dev/null
-  timeout 300 apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  no_autostart="" # the package would start its own cluster as a service: we only want the binaries
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && no_autostart=1
+  fi
+  installed=1
+  timeout 300 apt-get update -qq >/dev/null || installed=""
+  [ -z "$installed" ] || timeout 300 apt-get install -y -qq --no-install-recommends postgresql >/dev/null || installed=""
+  [ -z "$no_autostart" ] || rm -f /usr/sbin/policy-rc.d
+  [ -n "$installed" ] || die "apt-get install postgresql failed"
   PG_BIN=$(pg_bin) || die "PostgreSQL binaries still missing after apt-get install"
 fi
 
