@@ -5,6 +5,7 @@ Pixlpay side is our simulator (no real Pixlpay here)."""
 from __future__ import annotations
 
 import itertools
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -270,3 +271,20 @@ def test_a_connection_with_its_own_sales_channel_adds_to_it_and_keeps_the_mercha
     after = rig.medusa_product(product["id"])
     assert after["title"] == "VIP Rank II"
     assert sorted(c["id"] for c in after["sales_channels"]) == sorted([rig.channel, default])
+
+
+def test_medusas_own_404_for_a_missing_brand_module_turns_brands_off_with_one_warning(
+    medusa_api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Medusa without the Brand Module answers /admin/brands with Express's HTML 404; a path this Medusa
+    does not serve gets that very answer."""
+    endpoint = MedusaEndpoint(
+        kind="medusa", api_url=f"{medusa_api.url}/no-brand-module", api_key=SecretStr(medusa_api.secret_key)
+    )
+    client = MedusaClient.for_endpoint(endpoint)
+    with caplog.at_level(logging.WARNING, logger="catalog_sync.connectors.medusa"):
+        assert client.ensure_brand(BRAND) is None
+        assert client.ensure_brand(BRAND) is None
+    [warning] = caplog.records
+    assert "GET /admin/brands is 404" in warning.getMessage()
+    assert client.http.requests_sent == 1
