@@ -13,11 +13,12 @@ STAMP := $(VENV)/.installed-stamp
 # The product's code that bandit gates (tests and bench are not shipped).
 PRODUCT_CODE := layers/catalog_sync/catalog_sync functions local/catalog_sync_local
 
-.PHONY: help venv test test-fast lint fmt demo bench chaos dashboard clean
+.PHONY: help venv test test-fast contract lint fmt demo bench chaos dashboard clean
 
 help:
 	@echo "make demo   - run the whole pipeline locally (moto + store simulators) and show what synced"
 	@echo "make test   - create .venv if needed and run the whole test suite"
+	@echo "make contract - contract tests against real systems (starts a real Medusa: about 4 min cold, 1.5 min warm)"
 	@echo "make lint   - ruff, mypy, bandit, cfn-lint, sam validate --lint and checkov"
 	@echo "make dashboard - draw template.yaml's dashboard from a local run's metrics (docs/dashboard.png)"
 	@echo "make build  - sam build (no Docker needed)"
@@ -34,6 +35,11 @@ venv: $(STAMP)
 
 test: venv
 	$(BIN)/python -m pytest
+
+# Contract tests against real systems (tests/contract, all of it): a real Medusa from npm with PostgreSQL
+# is started around them by integrations/medusa-contract/with-medusa.sh and stopped afterwards.
+contract: venv
+	integrations/medusa-contract/with-medusa.sh $(BIN)/python -m pytest tests/contract
 
 # Security gates: bandit fails on any medium or high finding without a justified `# nosec`; checkov
 # (tools.mk `security`) on any failed template check outside its justified skips.

@@ -105,7 +105,8 @@ class JsonServer:
             status, reply, extra = self._handler(method, url.path, query, body, dict(headers.items()))
         with self._lock:
             self.log.append(RequestRecord(method, url.path, status))
-        payload = b"" if reply is None else json.dumps(reply).encode()
+        # bytes go out as they are (the Medusa simulator's HTML 404, with its own Content-Type)
+        payload = reply if isinstance(reply, bytes) else b"" if reply is None else json.dumps(reply).encode()
         return status, {"Content-Type": "application/json", **extra}, payload
 
     def start(self) -> None:

@@ -40,7 +40,7 @@ class ProductDestination(Protocol):
 
     def ensure_category(self, category: Grouping) -> str: ...
 
-    def ensure_brand(self, name: str) -> str: ...
+    def ensure_brand(self, name: str) -> str | None: ...  # None: the destination keeps no brands
 
     def find_product(self, external_id: str) -> dict[str, Any] | None: ...
 
@@ -152,15 +152,17 @@ class ExternalIdSync(EntitySync):
             content_hash=digest, source_modified=version, deleted=False, parts=applied,
         )  # fmt: skip
 
-    def _category(self, category: Grouping) -> str:
+    def _category(self, category: Grouping) -> str | None:
         return self._dependency("category", category.source_id, category.model_dump(mode="json"),
                                 lambda: self.destination.ensure_category(category))  # fmt: skip
 
-    def _brand(self) -> str:
+    def _brand(self) -> str | None:
         brand = self.brand or ""
         return self._dependency("brand", 0, {"name": brand}, lambda: self.destination.ensure_brand(brand))
 
-    def _dependency(self, kind: EntityType, source_id: int, payload: Any, ensure: Callable[[], str]) -> str:
+    def _dependency(
+        self, kind: EntityType, source_id: int, payload: Any, ensure: Callable[[], str | None]
+    ) -> str | None:
         """Find-or-create at the destination once; afterwards only when the source's data changed."""
         digest = canonical_hash(payload)
         known = self.state.get(self.connection.name, kind, source_id)
@@ -168,6 +170,9 @@ class ExternalIdSync(EntitySync):
             return str(known.dest_id)
         with self._leased(kind, source_id) as state:
             dest_id = ensure()
+            if dest_id is None:  # the destination keeps no such thing (its connector said why): no state
+                self.state.release(self.connection.name, kind, source_id, owner=self.owner)
+                return None
             action: OutcomeAction = "updated" if state.dest_id else "created"
             self._commit(state, action, sorted(payload), dest_id=dest_id, content_hash=digest)
         return dest_id

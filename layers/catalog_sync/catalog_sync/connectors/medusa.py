@@ -11,27 +11,45 @@ How a flat source product (Pixlpay) lands in Medusa:
   response), `status` published/draft from `is_active`, images and thumbnail, one option "Default" and one
   variant carrying the SKU and the price;
 - category: the source's category becomes a product category with handle `pixlpay-category-<id>`;
-- brand (seed 002): Medusa has no brands; the Brand Module adds `/admin/brands`. Brands carry
-  `external_id` (seed 002 splits create/update by it); a product is linked to its brand through
-  `additional_data.brand_id` on product create/update, as Medusa's brand customization does. Pixlpay has
-  no brands, so the brand is the connection's (`PixlpayEndpoint.brand`, e.g. the store's name), with
-  external_id `pixlpay_brand_<slug>`.
+- brand (seed 002): Medusa has no brands; our Brand Module (integrations/medusa-brand) adds `/admin/brands`
+  with an `external_id` filter. Brands carry `external_id` (seed 002 splits create/update by it); a product
+  is linked to its brand through `additional_data.brand_id` on product create/update (the module's workflow
+  hooks). Pixlpay has no brands, so the brand is the connection's (`PixlpayEndpoint.brand`, e.g. the
+  store's name), with external_id `pixlpay_brand_<slug>`. A Medusa without that module (`/admin/brands` is
+  Express's HTML 404, or the docs tutorial's route refuses the `external_id` filter with a 400) gets no
+  brands: one warning per client, and every product still syncs. No brand -> no `additional_data` at all
+  (the tutorial's validator refuses `brand_id: null`).
+- sales channel: the connection's `sales_channel_id`, else the store's default channel (read once from
+  `GET /admin/stores`). A product is created in it, and later added to it (`POST
+  /admin/sales-channels/{id}/products {add}`, which keeps channels the merchant added), so the storefront
+  sees it: a product in no channel is a 404 on `/store/products/{id}`.
+- metadata: Medusa merges `metadata` on update and deletes a key only when sent `""`, so a key we stop
+  using (`pixlpay_stock` once the stock is unknown) is sent as `""`.
 - soft delete: `status: draft` plus `metadata.pixlpay_deleted: true`; restored by the next sync.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
 
 from catalog_sync.connections import MedusaEndpoint
-from catalog_sync.connectors.http import JsonHttpClient
+from catalog_sync.connectors.http import HttpStatusError, JsonHttpClient
+from catalog_sync.errors import PermanentError
 from catalog_sync.models import FlatProduct, Grouping
 
 PRODUCT_FIELDS = "id,handle,external_id,status,*variants,*categories"
 SOFT_DELETE: dict[str, Any] = {"status": "draft", "metadata": {"pixlpay_deleted": True}}
+DELETE_KEY = ""  # Medusa merges metadata on update: a key sent as "" is deleted
+
+logger = logging.getLogger(__name__)
+
+
+class NoSalesChannel(PermanentError):
+    code = "no_sales_channel"
 
 
 def handle_for(external_id: str) -> str:
@@ -43,9 +61,13 @@ def brand_external_id(name: str) -> str:
 
 
 class MedusaClient:
-    def __init__(self, http: JsonHttpClient, *, currency_code: str = "usd") -> None:
+    def __init__(
+        self, http: JsonHttpClient, *, currency_code: str = "usd", sales_channel_id: str | None = None
+    ) -> None:
         self.http = http
         self.currency_code = currency_code
+        self._channel: str | None = sales_channel_id
+        self.brands_off: str | None = None  # why this Medusa keeps no brands, once found out
 
     @classmethod
     def for_endpoint(
@@ -64,7 +86,7 @@ class MedusaClient:
             deadline=deadline,
             min_interval_s=interval,
         )
-        return cls(http, currency_code=endpoint.currency_code)
+        return cls(http, currency_code=endpoint.currency_code, sales_channel_id=endpoint.sales_channel_id)
 
     # --- plain endpoints ----------------------------------------------------------------------------
 
@@ -90,6 +112,22 @@ class MedusaClient:
     def list_brands(self, **filters: Any) -> list[dict[str, Any]]:
         return list(self.http.request("GET", "brands", params={"limit": 100, **filters})["brands"])
 
+    def add_to_sales_channel(self, channel_id: str, product_ids: list[str]) -> None:
+        self.http.request("POST", f"sales-channels/{channel_id}/products", json={"add": product_ids})
+
+    def sales_channel(self) -> str:
+        """The connection's sales channel, else the store's default one (read once)."""
+        if self._channel is None:
+            stores = self.http.request("GET", "stores", params={"fields": "id,default_sales_channel_id"})
+            found = [s["default_sales_channel_id"] for s in stores.get("stores") or []]
+            if not found or not found[0]:
+                raise NoSalesChannel(
+                    "the Medusa store has no default sales channel: set sales_channel_id on the connection's "
+                    "Medusa endpoint (products in no channel are invisible to the storefront)"
+                )
+            self._channel = str(found[0])
+        return self._channel
+
     def create_brand(self, payload: dict[str, Any]) -> dict[str, Any]:
         return dict(self.http.request("POST", "brands", json=payload)["brand"])
 
@@ -112,10 +150,25 @@ class MedusaClient:
         created = self.http.request("POST", "product-categories", json=payload)["product_category"]
         return str(created["id"])
 
-    def ensure_brand(self, name: str) -> str:
-        """Seed 002: a brand known by external_id is updated, otherwise created."""
+    def ensure_brand(self, name: str) -> str | None:
+        """Seed 002: a brand known by external_id is updated, otherwise created. None when this Medusa
+        keeps no brands we can find by external_id (warned once; products sync without a brand)."""
+        if self.brands_off is not None:
+            return None
         external = brand_external_id(name)
-        found = [b for b in self.list_brands(external_id=external) if b.get("external_id") == external]
+        try:
+            listed = self.list_brands(external_id=external)
+        except HttpStatusError as exc:
+            self.brands_off = _no_brand_module(exc)
+            if self.brands_off is None:
+                raise
+            logger.warning(
+                "Medusa at %s: %s. Brands are off for this connection: products sync without brand '%s'. "
+                "Install catalog-sync's Brand Module (integrations/medusa-brand) to sync brands.",
+                self.http.base_url, self.brands_off, name,
+            )  # fmt: skip
+            return None
+        found = [b for b in listed if b.get("external_id") == external]
         if found:
             if found[0].get("name") != name:
                 self.update_brand(str(found[0]["id"]), {"name": name})
@@ -134,9 +187,12 @@ class MedusaClient:
     ) -> dict[str, dict[str, Any]]:
         """What the destination should hold, split in parts written separately (an unchanged part is
         not written): `fields` (the product itself, links included) and `price` (its one variant)."""
-        metadata = {"pixlpay_id": product.source_id, "pixlpay_type": product.type, "pixlpay_deleted": False}
-        if product.stock is not None:
-            metadata["pixlpay_stock"] = product.stock
+        metadata = {
+            "pixlpay_id": product.source_id,
+            "pixlpay_type": product.type,
+            "pixlpay_deleted": False,
+            "pixlpay_stock": DELETE_KEY if product.stock is None else product.stock,
+        }
         fields: dict[str, Any] = {
             "title": product.name,
             "handle": handle_for(product.external_id),
@@ -147,11 +203,12 @@ class MedusaClient:
             "images": [{"url": u} for u in product.image_urls],
             "categories": [{"id": category_id}] if category_id else [],
             "metadata": metadata,
-            "additional_data": {"brand_id": brand_id},
         }
+        if brand_id:
+            fields["additional_data"] = {"brand_id": brand_id}
         prices = [{"amount": product.price, "currency_code": self.currency_code}]
         price = {"sku": product.sku or product.external_id, "prices": prices}
-        return {"fields": fields, "price": price}
+        return {"fields": fields, "price": price, "channel": {"sales_channel_id": self.sales_channel()}}
 
     def create_product(self, parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
         variant = {
@@ -161,8 +218,12 @@ class MedusaClient:
             "options": {"Default": "Default"},
             "prices": parts["price"]["prices"],
         }
+        fields = parts["fields"]
+        metadata = {k: v for k, v in fields["metadata"].items() if v != DELETE_KEY}  # create stores "" as is
         payload = {
-            **parts["fields"],
+            **fields,
+            "metadata": metadata,
+            "sales_channels": [{"id": parts["channel"]["sales_channel_id"]}],
             "options": [{"title": "Default", "values": ["Default"]}],
             "variants": [variant],
         }
@@ -176,9 +237,20 @@ class MedusaClient:
             variant_id = ids.get("variant_id") or _ids(self.get_product(dest_id)).get("variant_id")
             if variant_id:
                 self.update_variant(dest_id, str(variant_id), payload)
+        elif name == "channel":
+            self.add_to_sales_channel(payload["sales_channel_id"], [dest_id])
 
     def soft_delete(self, dest_id: str) -> None:
         self.update_product(dest_id, SOFT_DELETE)
+
+
+def _no_brand_module(exc: HttpStatusError) -> str | None:
+    """Why a failed `GET /admin/brands?external_id=` means this Medusa has no usable brands, if it does."""
+    if exc.status == 404:
+        return "GET /admin/brands is 404 (no Brand Module installed)"
+    if exc.status == 400 and "external_id" in exc.body:
+        return "GET /admin/brands refuses the external_id filter (a Brand Module without external_id)"
+    return None
 
 
 def _ids(product: dict[str, Any]) -> dict[str, Any]:
