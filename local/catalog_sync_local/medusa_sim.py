@@ -215,7 +215,7 @@ class MedusaStore(JsonStore):
             return 200, paged("products", views, query, 50)
         if not rest and method == "POST":
             return 200, {"product": self._http_view(self._create_product(body), query.get("fields"))}
-        if not rest or len(rest) not in (1, 3) or (len(rest) == 3 and rest[1] != "variants"):
+        if not rest or len(rest) not in (1, 2, 3) or (len(rest) > 1 and rest[1] != "variants"):
             raise _NoRoute
         product = self._products.get(rest[0])
         if product is None:
@@ -225,10 +225,17 @@ class MedusaStore(JsonStore):
             return 200, {"product": self._http_view(product, query.get("fields"))}
         if len(rest) == 1 and method == "POST":
             return 200, {"product": self._http_view(self._update_product(product, body), query.get("fields"))}
+        if len(rest) == 2 and method == "POST":
+            self._check_sku(body.get("sku"), None)
+            self._add_variant(product, body)
+            product["updated_at"] = self._now()
+            return 200, {"product": self._http_view(product, query.get("fields"))}
         if len(rest) == 3 and method == "POST":
             variant = next((v for v in product["variants"] if v["id"] == rest[2]), None)
             if variant is None:
                 raise _Error(404, "not_found", f"Variant with id: {rest[2]} was not found")
+            if "sku" in body:
+                self._check_sku(body["sku"], variant["id"])
             for key in ("title", "sku", "manage_inventory", "allow_backorder", "metadata"):
                 if key in body:
                     variant[key] = copy.deepcopy(body[key])
@@ -285,35 +292,53 @@ class MedusaStore(JsonStore):
             "categories": self._category_ids(body.get("categories") or []),
             "variants": [],
         }
+        for sku in [v.get("sku") for v in body.get("variants") or []]:
+            self._check_sku(sku, None)
         for variant in body.get("variants") or []:
-            vid = self._id("variant")
-            chosen = variant.get("options") or {}
-            values = [
-                {**copy.deepcopy(value), "option": {"id": option["id"], "title": option["title"]}}
-                for option in options
-                for value in option["values"]
-                if chosen.get(option["title"]) == value["value"]
-            ]
-            product["variants"].append(
-                {
-                    "id": vid,
-                    "title": variant.get("title", "Default"),
-                    "sku": variant.get("sku"),
-                    "manage_inventory": variant.get("manage_inventory", True),
-                    "allow_backorder": variant.get("allow_backorder", False),
-                    "metadata": variant.get("metadata"),
-                    "product_id": pid,
-                    "created_at": now,
-                    "updated_at": now,
-                    "deleted_at": None,
-                    "options": values,
-                    "prices": self._prices(vid, variant.get("prices") or []),
-                }
-            )
+            self._add_variant(product, variant)
         self._channels_of[pid] = self._channel_ids(body.get("sales_channels") or [])
         self._products[pid] = product
         self._link_brand(pid, body.get("additional_data"), create=True)
         return product
+
+    def _add_variant(self, product: dict[str, Any], variant: Mapping[str, Any]) -> dict[str, Any]:
+        """A variant of `product` with the option values it names; two variants cannot share them."""
+        chosen = variant.get("options") or {}
+        values = [
+            {**copy.deepcopy(value), "option": {"id": option["id"], "title": option["title"]}}
+            for option in product["options"]
+            for value in option["values"]
+            if chosen.get(option["title"]) == value["value"]
+        ]
+        taken = {tuple(sorted(v["id"] for v in other["options"])) for other in product["variants"]}
+        if tuple(sorted(v["id"] for v in values)) in taken:
+            title = variant.get("title", "Default")
+            raise _Error(400, "invalid_data", f"Variant ({title}) with provided options already exists.")
+        vid, now = self._id("variant"), self._now()
+        created = {
+            "id": vid,
+            "title": variant.get("title", "Default"),
+            "sku": variant.get("sku"),
+            "manage_inventory": variant.get("manage_inventory", True),
+            "allow_backorder": variant.get("allow_backorder", False),
+            "metadata": variant.get("metadata"),
+            "product_id": product["id"],
+            "created_at": now,
+            "updated_at": now,
+            "deleted_at": None,
+            "options": values,
+            "prices": self._prices(vid, variant.get("prices") or []),
+        }
+        product["variants"].append(created)
+        return created
+
+    def _check_sku(self, sku: Any, variant_id: str | None) -> None:
+        """Variant SKUs are unique across the store (observed on 2.21.2)."""
+        if sku is None:
+            return
+        for product in self._products.values():
+            if any(v["sku"] == sku and v["id"] != variant_id for v in product["variants"]):
+                raise _Error(400, "invalid_data", f"Product variant with sku: {sku}, already exists.")
 
     def _update_product(self, product: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
         if "status" in body:

@@ -292,3 +292,50 @@ def test_a_product_deleted_in_medusa_is_created_again_on_its_next_change(r: PixR
     assert again["id"] != gone
     assert again["variants"][0]["prices"][0]["amount"] == 12.5
     assert engine.sync(req(product["id"])).action == "unchanged"
+
+
+def test_a_product_recreated_with_the_same_sku_is_created_beside_its_tombstone(r: PixRig) -> None:
+    # Medusa keeps variant SKUs unique (observed on 2.21.2): the soft-deleted product must free its SKU.
+    old = vip(r, sku="VIP-1")
+    engine = r.engine()
+    engine.sync(req(old["id"]))
+    r.pixlpay.delete_product(old["id"])
+    assert engine.sync(req(old["id"])).action == "deleted"
+    r.clock.tick()
+    new = vip(r, sku="VIP-1")
+
+    assert engine.sync(req(new["id"])).action == "created"
+
+    live = r.medusa.product_by_external_id(f"pixlpay_{new['id']}") or {}
+    gone = r.medusa.product_by_external_id(f"pixlpay_{old['id']}") or {}
+    assert live["variants"][0]["sku"] == "VIP-1" and live["status"] == "published"
+    assert gone["status"] == "draft" and gone["variants"][0]["sku"] != "VIP-1"
+
+
+def test_a_restored_product_takes_its_sku_back(r: PixRig) -> None:
+    product = vip(r, sku="VIP-1")
+    engine = r.engine()
+    engine.sync(req(product["id"]))
+    r.pixlpay.fail_next("GET", rf"/products/{product['id']}$", status=404)  # a transient 404
+    assert engine.sync(req(product["id"])).action == "deleted"
+
+    assert engine.sync(req(product["id"])).action == "restored"
+
+    back = r.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {}
+    assert (back["status"], back["variants"][0]["sku"]) == ("published", "VIP-1")
+
+
+def test_a_price_for_a_product_without_a_variant_adds_the_variant(r: PixRig) -> None:
+    product = vip(r)
+    engine = r.engine()
+    engine.sync(req(product["id"]))
+    external = f"pixlpay_{product['id']}"
+    with r.medusa._lock:  # someone removed the variant in Medusa's admin
+        r.medusa._products[(r.medusa.product_by_external_id(external) or {})["id"]]["variants"] = []
+    r.clock.tick()
+    r.pixlpay.update_product(product["id"], price="11.00")
+
+    assert engine.sync(req(product["id"])).action == "updated"
+
+    [variant] = (r.medusa.product_by_external_id(external) or {})["variants"]
+    assert variant["prices"][0]["amount"] == 11.0

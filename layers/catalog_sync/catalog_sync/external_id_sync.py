@@ -106,7 +106,8 @@ class ExternalIdSync(EntitySync):
             except HttpStatusError as exc:
                 if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
                     raise
-            parts = {**(current.parts or {}), "fields": None}  # overwritten: a restore rewrites them
+            # Overwritten (fields) or renamed (the variant's SKU, in the price part): a restore rewrites both.
+            parts = {**(current.parts or {}), "fields": None, "price": None}
             return self._commit(
                 current, "deleted", ["status", "metadata"], deleted=True, content_hash="", parts=parts
             )

@@ -224,6 +224,48 @@ def the_storefront_sees_only_published_products_in_its_sales_channel(api: Api) -
     assert api.get(f"/store/products/{pid}", headers=key).status_code == 404
 
 
+def a_variant_sku_is_unique_until_renamed(api: Api) -> None:
+    """Observed on 2.21.2: a second product with a variant SKU in use is 400 invalid_data; renaming the
+    first variant's SKU frees it (how a soft delete makes way for a re-created product)."""
+    first = api.new_product()
+    sku = first["variants"][0]["sku"]
+    body = {
+        "title": "Fact",
+        "handle": f"fact-{uuid.uuid4().hex[:12]}",
+        "options": [{"title": "Size", "values": ["One"]}],
+        "variants": [{"title": "One", "sku": sku, "options": {"Size": "One"}, "manage_inventory": False,
+                      "prices": [{"amount": 5, "currency_code": "eur"}]}],
+    }  # fmt: skip
+    refused = api.post("/admin/products", body)
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "type": "invalid_data",
+        "message": f"Product variant with sku: {sku}, already exists.",
+    }
+    variant = first["variants"][0]["id"]
+    api.ok(api.post(f"/admin/products/{first['id']}/variants/{variant}", {"sku": f"{sku}~deleted"}))
+    api.ok(api.post("/admin/products", body))
+
+
+def a_variant_is_added_by_post_and_two_cannot_share_option_values(api: Api) -> None:
+    bare = api.new_product(variants=[])
+    variant = {
+        "title": "One",
+        "sku": f"fact-{uuid.uuid4().hex[:12]}",
+        "manage_inventory": False,
+        "options": {"Size": "One"},
+        "prices": [{"amount": 7, "currency_code": "eur"}],
+    }
+    product = api.ok(api.post(f"/admin/products/{bare['id']}/variants", variant))["product"]
+    assert [v["sku"] for v in product["variants"]] == [variant["sku"]]
+    again = api.post(f"/admin/products/{bare['id']}/variants", {**variant, "sku": f"{variant['sku']}-2"})
+    assert again.status_code == 400
+    assert again.json() == {
+        "type": "invalid_data",
+        "message": "Variant (One) with provided options already exists.",
+    }
+
+
 FACTS: list[Callable[[Api], None]] = [
     a_secret_key_is_basic_auth_with_or_without_the_colon_and_bearer_is_401,
     an_unknown_route_is_express_html_404,
@@ -239,4 +281,6 @@ FACTS: list[Callable[[Api], None]] = [
     the_brand_module_filters_by_external_id_and_name,
     additional_data_brand_id_links_replaces_and_null_unlinks_the_brand,
     the_storefront_sees_only_published_products_in_its_sales_channel,
+    a_variant_sku_is_unique_until_renamed,
+    a_variant_is_added_by_post_and_two_cannot_share_option_values,
 ]

@@ -232,10 +232,27 @@ def test_a_deleted_product_is_soft_deleted_and_restored(rig: Rig) -> None:
     )
 
 
+def test_a_product_recreated_with_the_same_sku_is_created_beside_its_tombstone(rig: Rig) -> None:
+    old = rig.vip()
+    sku = old["sku"]
+    engine = rig.engine()
+    rig.sync(engine, old["id"])
+    rig.pixlpay.delete_product(old["id"])
+    assert rig.sync(engine, old["id"]) == "deleted"
+    rig.clock.tick()
+    new = rig.vip(sku=sku)  # Pixlpay gives it a new id; Medusa keeps variant SKUs unique
+
+    assert rig.sync(engine, new["id"]) == "created"
+
+    live, gone = rig.medusa_product(new["id"]), rig.medusa_product(old["id"])
+    assert (live["status"], [v["sku"] for v in live["variants"]]) == ("published", [sku])
+    assert gone["status"] == "draft" and [v["sku"] for v in gone["variants"]] != [sku]
+
+
 def test_a_lost_create_response_is_found_by_handle_not_duplicated(rig: Rig) -> None:
     product = rig.vip()
     engine = rig.engine()
-    dest = engine.destination
+    dest = engine.destination.inner  # type: ignore[attr-defined]  # writes are fenced by a wrapper
     assert isinstance(dest, MedusaClient)
     real = dest.post_product
 

@@ -43,6 +43,13 @@ from catalog_sync.models import FlatProduct, Grouping
 
 PRODUCT_FIELDS = "id,handle,external_id,status,*variants,*categories"
 SOFT_DELETE: dict[str, Any] = {"status": "draft", "metadata": {"pixlpay_deleted": True}}
+TOMBSTONE_SKU = "~deleted~"
+# A flat product's one variant, on its one option (Medusa needs both).
+DEFAULT_VARIANT: dict[str, Any] = {
+    "title": "Default",
+    "manage_inventory": False,
+    "options": {"Default": "Default"},
+}
 DELETE_KEY = ""  # Medusa merges metadata on update: a key sent as "" is deleted
 
 logger = logging.getLogger(__name__)
@@ -211,13 +218,7 @@ class MedusaClient:
         return {"fields": fields, "price": price, "channel": {"sales_channel_id": self.sales_channel()}}
 
     def create_product(self, parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        variant = {
-            "title": "Default",
-            "sku": parts["price"]["sku"],
-            "manage_inventory": False,
-            "options": {"Default": "Default"},
-            "prices": parts["price"]["prices"],
-        }
+        variant = {**DEFAULT_VARIANT, "sku": parts["price"]["sku"], "prices": parts["price"]["prices"]}
         fields = parts["fields"]
         metadata = {k: v for k, v in fields["metadata"].items() if v != DELETE_KEY}  # create stores "" as is
         payload = {
@@ -237,11 +238,24 @@ class MedusaClient:
             variant_id = ids.get("variant_id") or _ids(self.get_product(dest_id)).get("variant_id")
             if variant_id:
                 self.update_variant(dest_id, str(variant_id), payload)
+            else:  # the product lost its variant (removed in Medusa's admin): the price needs one
+                path = f"products/{dest_id}/variants"
+                self.http.request("POST", path, json={**DEFAULT_VARIANT, **payload})
         elif name == "channel":
             self.add_to_sales_channel(payload["sales_channel_id"], [dest_id])
 
     def soft_delete(self, dest_id: str) -> None:
-        self.update_product(dest_id, SOFT_DELETE)
+        """Draft and marked deleted; its variants' SKUs are renamed `<sku>~deleted~<product id>`, since
+        Medusa keeps variant SKUs unique and a product re-created at the source (a new id, the same SKU)
+        must be creatable beside this tombstone. A restore writes the price part, SKU included, again."""
+        product = self.update_product(dest_id, SOFT_DELETE)
+        variants = product.get("variants")
+        if variants is None:  # not among the fields this Medusa answers with
+            variants = self.get_product(dest_id).get("variants")
+        for variant in variants or []:
+            sku = variant.get("sku")
+            if sku and TOMBSTONE_SKU not in sku:
+                self.update_variant(dest_id, str(variant["id"]), {"sku": f"{sku}{TOMBSTONE_SKU}{dest_id}"})
 
 
 def _no_brand_module(exc: HttpStatusError) -> str | None:
