@@ -362,7 +362,7 @@ def render(artefact: Mapping[str, Any]) -> str:
 
 def _file_ids(path: Path) -> dict[str, str]:
     raw = path.read_bytes()
-    blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()  # noqa: S324 - git's object id
+    blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()  # git's object id
     return {"sha256": hashlib.sha256(raw).hexdigest(), "git_blob": blob}
 
 
@@ -392,7 +392,7 @@ def _shape(value: Any) -> dict[str, Any]:
 def _load(path: Path, spec_key: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open("rb") as fh:
-        doc = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
+        doc = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader  # nosec B506
     if not isinstance(doc, dict):
         raise DeriveError(f"{path} is not a spec document")
     for erratum in ERRATA:
