@@ -423,6 +423,16 @@ def http_api_event(
         "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
         "timeEpoch": int(now.timestamp() * 1000),
     }
+    if route.authorizer == "AWS_IAM":  # who IAM let through: the local stack's only identity
+        event["requestContext"]["authorizer"] = {
+            "iam": {
+                "accessKey": "testing",
+                "accountId": ACCOUNT_ID,
+                "callerId": "local",
+                "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/local",
+                "userId": "local",
+            }
+        }
     if params:
         event["pathParameters"] = dict(params)
     if body:

@@ -27,6 +27,7 @@ from catalog_sync_local.stack import HttpRoute
 
 REPO = Path(__file__).resolve().parents[2]
 WEBHOOK_ROUTE = HttpRoute("POST", "/webhooks/{connection}")
+STATUS_ROUTE = HttpRoute("GET", "/status/{connection}", authorizer="AWS_IAM")
 REGION = "us-east-1"
 SAMPLE_QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:catalog-sync-SyncQueue"
 
@@ -154,6 +155,13 @@ FIRST_PRODUCT, SECOND_PRODUCT = 101, 102
 FIRST_PIXLPAY_PRODUCT, SECOND_PIXLPAY_PRODUCT = 1, 2
 
 
+def status_event(connection: str) -> dict[str, Any]:
+    """GET /status/{connection} as API Gateway hands it to the function once IAM has let it through."""
+    return http_api_event(
+        "GET", f"/status/{connection}", STATUS_ROUTE, {"connection": connection}, {"host": "127.0.0.1"}, b""
+    )
+
+
 def write_samples(folder: Path = REPO / "events") -> list[Path]:
     """Regenerate the committed sample events (deterministic apart from the signing time)."""
     connection = "store-a-to-b"
@@ -218,6 +226,7 @@ def write_samples(folder: Path = REPO / "events") -> list[Path]:
         "pull_sync/scheduled.json": scheduled_event("catalog-sync-PullSyncSchedule", REGION),
         "full_sync/scheduled.json": scheduled_event("catalog-sync-FullSyncSchedule", REGION),
         "event_cleanup/scheduled.json": scheduled_event("catalog-sync-EventCleanupSchedule", REGION),
+        "status_api/store_a_to_b.json": status_event(connection),
     }
     written = []
     for relative, event in samples.items():

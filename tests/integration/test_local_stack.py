@@ -28,6 +28,7 @@ FUNCTIONS = {
     "PullSyncFunction",
     "FullSyncFunction",
     "EventCleanupFunction",
+    "StatusApiFunction",
 }
 
 

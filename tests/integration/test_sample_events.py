@@ -157,3 +157,13 @@ def test_scheduled_samples_run_their_jobs(sandbox: Sandbox) -> None:
         "SCHED-1",
         "SCHED-2",
     ]
+
+
+def test_the_status_sample_answers_the_connections_report(sandbox: Sandbox) -> None:
+    # sam local invoke hands the event straight to the function: IAM has already let it through.
+    event = json.loads((EVENTS / "status_api" / "store_a_to_b.json").read_text())
+
+    response = sandbox.runtime.invoke("StatusApiFunction", event)
+
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["connection"] == "store-a-to-b"
