@@ -73,7 +73,7 @@ def run() -> dict[str, float]:
 
     from catalog_sync import services
     from catalog_sync.signatures import sign_standard_webhooks
-    from catalog_sync_local.runtime import LambdaContextStub
+    from catalog_sync_local.lambda_container import LambdaContextStub
     from catalog_sync_local.sample_events import bigcommerce_notification, local_signing_secret, webhook_event
     from catalog_sync_local.sandbox import Sandbox
 

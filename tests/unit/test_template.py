@@ -513,4 +513,6 @@ def test_the_entity_lease_outlasts_twice_every_function_that_takes_it(template: 
     assert takers == ["SyncConsumerFunction"]
     for logical_id in takers:
         timeout = template["Resources"][logical_id]["Properties"].get("Timeout", default_timeout)
-        assert timeout * 2 <= DEFAULT_LEASE_S, f"{logical_id}: Timeout {timeout} s vs lease {DEFAULT_LEASE_S} s"
+        assert timeout * 2 <= DEFAULT_LEASE_S, (
+            f"{logical_id}: Timeout {timeout} s vs lease {DEFAULT_LEASE_S} s"
+        )
