@@ -55,6 +55,7 @@ class ContainerConfig:
     timeout_s: float
     memory_mb: int
     region: str
+    niceness: int = 0  # added to the process's CPU niceness (os.nice) before the handler is imported
 
     def message(self) -> dict[str, Any]:
         return {
@@ -65,6 +66,7 @@ class ContainerConfig:
             "timeout_s": self.timeout_s,
             "memory_mb": self.memory_mb,
             "region": self.region,
+            "niceness": self.niceness,
         }
 
 

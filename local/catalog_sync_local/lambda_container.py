@@ -103,6 +103,8 @@ def _load_handler(code_dir: str, handler: str, layer_dirs: list[str]) -> Callabl
 
 def serve(in_fd: int, out_fd: int, config: dict[str, Any]) -> None:
     """Init (import the handler), then answer invocations until the parent closes <in fd>."""
+    if config.get("niceness"):
+        os.nice(int(config["niceness"]))
     started = time.perf_counter()
     try:
         handler = _load_handler(config["code_dir"], config["handler"], config.get("layer_dirs", []))

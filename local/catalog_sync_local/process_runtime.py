@@ -33,6 +33,10 @@ from catalog_sync_local.runtime import LocalRuntime
 from catalog_sync_local.stack import FunctionSpec, LocalStack, LocalStackError, SqsSource
 
 DEFAULT_CONCURRENCY = 8
+# In AWS every container has CPU of its own; here they share the machine's. Functions nobody waits on
+# (queue consumers, scheduled jobs) yield the CPU to those answering a caller (the HTTP API's), as
+# they never compete with them in AWS.
+BACKGROUND_NICENESS = 10
 
 
 class ProcessRuntime(LocalRuntime):
@@ -98,6 +102,7 @@ class ProcessRuntime(LocalRuntime):
             timeout_s=float(spec.timeout_s),
             memory_mb=spec.memory_mb,
             region=self.stack.region,
+            niceness=0 if spec.http_routes else BACKGROUND_NICENESS,
         )
 
     def close(self) -> None:

@@ -42,6 +42,9 @@ from catalog_sync_local.lambda_container import ACCOUNT_ID, LambdaContextStub
 from catalog_sync_local.stack import FunctionSpec, HttpRoute, LocalStack, SqsSource
 
 POLL_SLEEP_S = 0.05  # between empty receives while a batching window is open
+# An idle poller long-polls (as Lambda's do, for up to 20 s) for this long: cheap for moto (it waits on
+# the queue's condition), and short enough that stopping the pollers stays quick.
+LONG_POLL_S = 1
 
 
 @dataclass(frozen=True)
@@ -180,10 +183,16 @@ class LocalRuntime:
         return report
 
     def receive_batch(
-        self, source: SqsSource, *, batching_window: bool = True, deadline: float | None = None
+        self,
+        source: SqsSource,
+        *,
+        batching_window: bool = True,
+        deadline: float | None = None,
+        wait_s: int = 0,
     ) -> list[dict[str, Any]]:
         """One batch as the event source mapping gathers it: up to BatchSize records, for at most
-        MaximumBatchingWindowInSeconds after the first (when `batching_window`), never past `deadline`."""
+        MaximumBatchingWindowInSeconds after the first (when `batching_window`), never past `deadline`.
+        `wait_s`: long-poll that long for the first record (SQS answers as soon as one arrives)."""
         sqs = _client("sqs", self.stack.region)
         batch: list[dict[str, Any]] = []
         window_end: float | None = None
@@ -196,6 +205,7 @@ class LocalRuntime:
                 MaxNumberOfMessages=min(source.batch_size - len(batch), 10),  # SQS's own per-call limit
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
+                WaitTimeSeconds=0 if batch else wait_s,
             )
             messages = resp.get("Messages", [])
             if messages:
@@ -216,10 +226,14 @@ class LocalRuntime:
         Failed records are left alone: they reappear after their visibility timeout (or the backoff the
         consumer set), and SQS moves them to the DLQ after the redrive policy's maxReceiveCount."""
         failed = self._invoke_batch(spec, source, messages)
+        done = [m for m in messages if m["MessageId"] not in failed]
         sqs = _client("sqs", self.stack.region)
-        for m in messages:
-            if m["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        for start in range(0, len(done), 10):  # DeleteMessageBatch takes up to 10 entries
+            entries = [
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                for n, m in enumerate(done[start : start + 10])
+            ]
+            sqs.delete_message_batch(QueueUrl=source.queue_url, Entries=entries)
         return DrainReport(
             batches=1,
             received=len(messages),
@@ -319,7 +333,10 @@ class QueuePollers:
     def _run(self, spec: FunctionSpec, source: SqsSource) -> None:
         while not self._stop.is_set():
             messages = self.runtime.receive_batch(
-                source, batching_window=True, deadline=time.monotonic() + source.batching_window_s + 5
+                source,
+                batching_window=True,
+                deadline=time.monotonic() + source.batching_window_s + 5,
+                wait_s=LONG_POLL_S,
             )
             if not messages:
                 self._stop.wait(self.idle_s)

@@ -30,6 +30,7 @@ from catalog_sync_local.api_server import LocalApiServer
 from catalog_sync_local.aws_backend import AwsBackend, MotoServer, applied
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.medusa_sim import MedusaStore
+from catalog_sync_local.moto_process import MotoServerProcess
 from catalog_sync_local.pixlpay_sim import PixlpayStore
 from catalog_sync_local.process_runtime import ProcessRuntime
 from catalog_sync_local.runtime import DrainReport, LocalRuntime, reset_containers
@@ -103,7 +104,8 @@ class Sandbox:
 
         try:
             if self.serve_aws:
-                server = MotoServer(self.aws_port)
+                # With worker processes, AWS is most of the work: its own process, its own core.
+                server = MotoServerProcess(self.aws_port) if self.processes else MotoServer(self.aws_port)
                 self.aws = server.start()
                 self._aws_scope.callback(server.stop)
             else:
