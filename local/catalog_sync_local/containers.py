@@ -10,6 +10,7 @@ forgotten, as Lambda does; one whose handler raised stays warm.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog_sync_local.lambda_container import read_message, write_message
+from catalog_sync_local.lambda_container import frame, read_message
 
 INIT_ALLOWANCE_S = 10.0  # Lambda's own limit for a container's init phase
 STOP_GRACE_S = 2.0  # an idle container exits at once when its pipe closes; then it is killed
@@ -100,7 +101,13 @@ class Container:
         finally:
             os.close(request_r)  # the child's ends: EOF on either side then means the other has gone
             os.close(result_w)
-        write_message(self._request_w, config.message())
+        os.set_blocking(self._request_w, False)  # every write has a deadline (_write_within)
+        try:
+            if not _write_within(self._request_w, frame(config.message()), time.monotonic() + STOP_GRACE_S):
+                raise OSError("the container did not take its configuration")
+        except OSError:
+            self._discard()
+            raise
 
     @property
     def pid(self) -> int:
@@ -113,14 +120,14 @@ class Container:
         """Run one invocation; HandlerError if the handler raised, ContainerLost if the process died or
         overran the timeout (it is then killed)."""
         limit = self.config.timeout_s + (INIT_ALLOWANCE_S if self.invocations == 0 else 0.0)
+        deadline = time.monotonic() + limit
         self.invocations += 1
         try:
-            write_message(self._request_w, {"event": event})
+            in_time = _write_within(self._request_w, frame({"event": event}), deadline)
         except OSError:
             self._discard()
             raise ContainerLost(f"{self.config.function_name}: container {self.pid} is gone") from None
-        ready, _, _ = select.select([self._result_r], [], [], limit)
-        if not ready:
+        if not (in_time and _readable_within(self._result_r, deadline)):
             self._discard()
             raise ContainerLost(f"{self.config.function_name}: timed out after {limit:.0f} s (killed)")
         try:
@@ -276,3 +283,25 @@ class ContainerPool:
             container.kill()
         for container in idle:
             container.stop()
+
+
+def _write_within(fd: int, data: bytes, deadline: float) -> bool:
+    """Write all of `data` to a non-blocking pipe before `deadline` (False if it could not)."""
+    view = memoryview(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while view:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        if poller.poll(remaining * 1000):
+            with contextlib.suppress(BlockingIOError):
+                view = view[os.write(fd, view) :]
+    return True
+
+
+def _readable_within(fd: int, deadline: float) -> bool:
+    """An answer (or the end of the pipe: the container died) arrived before `deadline`."""
+    poller = select.poll()  # not select.select: no limit on descriptor numbers
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0.0, deadline - time.monotonic()) * 1000))

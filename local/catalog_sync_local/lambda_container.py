@@ -60,9 +60,13 @@ class LambdaContextStub:
 # --- framing (shared with the parent side) ----------------------------------------------------------
 
 
-def write_message(fd: int, message: Any) -> None:
+def frame(message: Any) -> bytes:
     data = json.dumps(message, default=str).encode()
-    view = memoryview(_LENGTH.pack(len(data)) + data)
+    return _LENGTH.pack(len(data)) + data
+
+
+def write_message(fd: int, message: Any) -> None:
+    view = memoryview(frame(message))
     while view:
         view = view[os.write(fd, view) :]
 
