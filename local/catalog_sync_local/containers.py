@@ -57,6 +57,7 @@ class ContainerConfig:
     memory_mb: int
     region: str
     niceness: int = 0  # added to the process's CPU niceness (os.nice) before the handler is imported
+    quiet: bool = False  # its stdout (the function's logs and metrics) discarded rather than shared
 
     def message(self) -> dict[str, Any]:
         return {
@@ -92,6 +93,7 @@ class Container:
                 pass_fds=(request_r, result_w),
                 env=dict(config.environment),
                 stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL if config.quiet else None,
                 close_fds=True,
             )
         except OSError:
