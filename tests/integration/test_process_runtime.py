@@ -23,7 +23,7 @@ import boto3
 import pytest
 
 from catalog_sync_local.aws_backend import MotoServer, applied
-from catalog_sync_local.containers import ContainerLost
+from catalog_sync_local.containers import ContainerLost, ContainerPool, NoCapacity
 from catalog_sync_local.process_runtime import ProcessRuntime
 from catalog_sync_local.stack import deploy_local_stack
 from tests.integration.conftest import modified_template
@@ -209,6 +209,28 @@ class TestContainers:
 
         assert time.monotonic() - started < 10
         assert pool.stats.lost == 1 and pool.size() == 0  # the killed one is forgotten
+
+    def test_at_its_concurrency_a_call_waits_for_a_free_container_and_no_longer_than_the_pool_says(
+        self, rig: Rig
+    ) -> None:
+        config = rig.runtime.container_config(rig.runtime.stack.functions["WebhookReceiverFunction"])
+        pool = ContainerPool(config, max_containers=1, wait_s=0.5)
+        answers: list[Any] = []
+        try:
+            pool.invoke({})  # warm
+            busy = threading.Thread(target=lambda: answers.append(pool.invoke({"sleep": 2})))
+            busy.start()
+            time.sleep(0.3)
+            with pytest.raises(NoCapacity, match="all 1 containers busy"):
+                pool.invoke({})
+            pool.wait_s = 10
+            waited = pool.invoke({})
+            busy.join(10)
+        finally:
+            pool.close()
+
+        assert waited.pid == answers[0].pid  # the one container, free again, warm
+        assert pool.stats.cold_starts == 1 and pool.stats.peak_concurrency == 1
 
     def test_closing_the_runtime_stops_every_container(self, rig: Rig) -> None:
         pid = rig.runtime.invoke("WebhookReceiverFunction", {})["pid"]
