@@ -1,5 +1,11 @@
-"""Webhook receiver: time per warm webhook against a naive receiver, cold import against boto3, AWS calls
-per accepted webhook, and an estimated cost per million webhooks - all measured in one run.
+"""Webhook receiver: time per warm webhook against a naive receiver, cold import against boto3, cold start
+against the naive receiver's, AWS calls per accepted webhook, and an estimated cost per million
+webhooks - all measured in one run.
+
+The cold start is a whole container's: a fresh worker process of the local runtime (as `local start`
+runs them) starting, importing the handler and answering its first webhook against the moto server,
+timed from the caller's side; the naive receiver runs in the same kind of container, turn and turn
+about with ours (`cold_start_ratio`, with both medians in ms).
 
 The naive receiver (`naive_handler`) makes the same two AWS calls as ours (PutItem of the raw body,
 SendMessage) with plain boto3 clients created at import, and checks nothing: no signature, no
@@ -28,6 +34,7 @@ SECTION = "webhook receiver"
 REPO = Path(__file__).resolve().parents[1]
 WARM_CALLS = 200
 IMPORT_RUNS = 5
+COLD_START_RUNS = 5
 
 LAMBDA_GB_SECOND_USD = 0.0000133334
 LAMBDA_REQUEST_USD = 0.20 / 1e6
@@ -57,6 +64,48 @@ class NaiveReceiver:
         return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{}"}
 
 
+_naive: NaiveReceiver | None = None
+
+
+def naive_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The naive receiver as a handler file for a container (`receiver.naive_handler`, code dir bench/):
+    its clients are made by the first invocation, which the cold start includes."""
+    global _naive  # noqa: PLW0603 - module state of one container, like the clients of ours
+    if _naive is None:
+        _naive = NaiveReceiver()
+    return _naive.handler(event, context)
+
+
+def _median_cold_starts_ms() -> tuple[float, float]:
+    """Median cold start (process start, import, first webhook answered) of ours and the naive one."""
+    from dataclasses import replace
+
+    from catalog_sync_local.containers import ContainerPool
+    from catalog_sync_local.process_runtime import ProcessRuntime
+    from catalog_sync_local.sample_events import webhook_event
+    from catalog_sync_local.sandbox import Sandbox
+
+    quiet = {"LogLevel": "ERROR"}
+    with Sandbox(register_webhooks=False, parameter_overrides=quiet, serve_aws=True, processes=True) as box:
+        assert isinstance(box.runtime, ProcessRuntime)
+        receiver = box.stack.functions["WebhookReceiverFunction"]
+        ours = replace(box.runtime.container_config(receiver), quiet=True)  # its metrics lines: not ours
+        naive = replace(ours, code_dir=Path(__file__).parent, layer_dirs=(), handler="receiver.naive_handler")
+        times: dict[str, list[float]] = {"ours": [], "naive": []}
+        for n in range(COLD_START_RUNS * 2):
+            name, config = ("ours", ours) if n % 2 == 0 else ("naive", naive)
+            event = webhook_event("store-a-to-b", "store/product/updated", n + 1)
+            pool = ContainerPool(config, max_containers=1, wait_s=30)
+            try:
+                started = time.perf_counter()
+                answer = pool.invoke(event)
+                times[name].append(time.perf_counter() - started)
+            finally:
+                pool.close()
+            assert answer.result["statusCode"] == 200, answer.result
+    return statistics.median(times["ours"]) * 1000, statistics.median(times["naive"]) * 1000
+
+
 def _median_import_ms(statement: str) -> float:
     code = f"import sys, time; sys.path.insert(0, {str(REPO / 'functions' / 'webhook_receiver')!r}); " + (
         f"t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)"
@@ -73,7 +122,7 @@ def run() -> dict[str, float]:
 
     from catalog_sync import services
     from catalog_sync.signatures import sign_standard_webhooks
-    from catalog_sync_local.runtime import LambdaContextStub
+    from catalog_sync_local.lambda_container import LambdaContextStub
     from catalog_sync_local.sample_events import bigcommerce_notification, local_signing_secret, webhook_event
     from catalog_sync_local.sandbox import Sandbox
 
@@ -121,6 +170,7 @@ def run() -> dict[str, float]:
         memory_gb = spec.memory_mb / 1024
 
     ours_s, baseline_s = statistics.median(ours), statistics.median(baseline)
+    cold_start_ms, naive_cold_start_ms = _median_cold_starts_ms()
     receiver_import_ms = _median_import_ms("import app")
     boto3_import_ms = _median_import_ms("import boto3")
     # Lambda bills duration per ms (rounded up); in-process moto time stands in for the AWS round trips.
@@ -138,6 +188,9 @@ def run() -> dict[str, float]:
         "naive_receiver_warm_ms": round(baseline_s * 1000, 3),
         "cold_import_ratio": round(receiver_import_ms / boto3_import_ms, 3),
         "receiver_import_ms": round(receiver_import_ms, 1),
+        "cold_start_ratio": round(cold_start_ms / naive_cold_start_ms, 3),
+        "receiver_cold_start_ms": round(cold_start_ms, 1),
+        "naive_receiver_cold_start_ms": round(naive_cold_start_ms, 1),
         "receiver_aws_calls_per_webhook": aws_calls_per_webhook,
         "cost_usd_per_million_webhooks": round(cost_per_webhook * 1e6, 3),
     }

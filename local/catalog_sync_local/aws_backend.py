@@ -105,7 +105,7 @@ class MotoServer:
         # werkzeug logs every request to stderr unless its logger is told otherwise.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)
-        with self._listening_socket() as listening:  # werkzeug keeps a duplicate of it
+        with listening_socket(self.port) as listening:  # werkzeug keeps a duplicate of it
             self._server = make_server(
                 "127.0.0.1",
                 self.port,
@@ -119,21 +119,6 @@ class MotoServer:
         host, port = self._server.server_address[:2]
         return AwsBackend(endpoint_url=f"http://{host}:{port}", region=self.region)
 
-    def _listening_socket(self) -> socket.socket:
-        """Bound here rather than by werkzeug, which prints a message and exits the process when the
-        port is taken."""
-        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
-            listening.bind(("127.0.0.1", self.port))
-            listening.listen(128)
-        except OSError as exc:
-            listening.close()
-            raise AwsPortUnavailable(
-                f"the moto server cannot listen on 127.0.0.1:{self.port}: {exc.strerror or exc}"
-            ) from None
-        return listening
-
     def stop(self, timeout_s: float = 5.0) -> None:
         if self._server is None:
             return
@@ -142,3 +127,19 @@ class MotoServer:
         if self._thread is not None:
             self._thread.join(timeout_s)
         self._server = self._thread = None
+
+
+def listening_socket(port: int) -> socket.socket:
+    """The moto server's socket on 127.0.0.1, bound by the caller rather than by werkzeug, which prints a
+    message and exits the process when the port is taken."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
+        listening.bind(("127.0.0.1", port))
+        listening.listen(128)
+    except OSError as exc:
+        listening.close()
+        raise AwsPortUnavailable(
+            f"the moto server cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}"
+        ) from None
+    return listening

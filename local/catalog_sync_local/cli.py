@@ -164,6 +164,7 @@ def start(
                 env_overrides=env_vars,
                 serve_aws=True,
                 aws_port=aws_port,
+                processes=True,
             ) as sandbox,
             sandbox.runtime.pollers(on_batch=on_batch),
             _published(sandbox) as stack_file,

@@ -15,8 +15,8 @@ What API Gateway, the SQS event source mapping and EventBridge do in AWS, done h
 
 Handlers are the deployable files, imported from the template's CodeUri, with the template's environment
 applied. Concurrency: every invocation applies its function's environment to this process's
-`os.environ`, so invocations run one at a time. `MaximumConcurrency` (2..1000 in AWS) is therefore always
-respected (the local concurrency is 1); what it cannot show is throughput scaling with concurrency.
+`os.environ`, so invocations here run one at a time (`local invoke`, the tests, the demo, anything under
+`mock_aws`). `catalog_sync_local.process_runtime` runs them side by side in worker processes instead.
 """
 
 from __future__ import annotations
@@ -38,38 +38,13 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl
 
+from catalog_sync_local.lambda_container import ACCOUNT_ID, LambdaContextStub
 from catalog_sync_local.stack import FunctionSpec, HttpRoute, LocalStack, SqsSource
 
-ACCOUNT_ID = "123456789012"
 POLL_SLEEP_S = 0.05  # between empty receives while a batching window is open
-
-
-@dataclass
-class LambdaContextStub:
-    """The attributes Powertools and our handlers read from a real LambdaContext."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    timeout_s: int
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    region: str = "us-east-1"
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.function_name}"
-
-    @property
-    def log_group_name(self) -> str:
-        return f"/aws/lambda/{self.function_name}"
-
-    @property
-    def log_stream_name(self) -> str:
-        return f"local/{self.aws_request_id}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.timeout_s - (time.monotonic() - self.started)) * 1000))
+# An idle poller long-polls (as Lambda's do, for up to 20 s) for this long: cheap for moto (it waits on
+# the queue's condition), and short enough that stopping the pollers stays quick.
+LONG_POLL_S = 1
 
 
 @dataclass(frozen=True)
@@ -210,10 +185,16 @@ class LocalRuntime:
         return report
 
     def receive_batch(
-        self, source: SqsSource, *, batching_window: bool = True, deadline: float | None = None
+        self,
+        source: SqsSource,
+        *,
+        batching_window: bool = True,
+        deadline: float | None = None,
+        wait_s: int = 0,
     ) -> list[dict[str, Any]]:
         """One batch as the event source mapping gathers it: up to BatchSize records, for at most
-        MaximumBatchingWindowInSeconds after the first (when `batching_window`), never past `deadline`."""
+        MaximumBatchingWindowInSeconds after the first (when `batching_window`), never past `deadline`.
+        `wait_s`: long-poll that long for the first record (SQS answers as soon as one arrives)."""
         sqs = _client("sqs", self.stack.region)
         batch: list[dict[str, Any]] = []
         window_end: float | None = None
@@ -226,6 +207,7 @@ class LocalRuntime:
                 MaxNumberOfMessages=min(source.batch_size - len(batch), 10),  # SQS's own per-call limit
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
+                WaitTimeSeconds=0 if batch else wait_s,
             )
             messages = resp.get("Messages", [])
             if messages:
@@ -246,10 +228,14 @@ class LocalRuntime:
         Failed records are left alone: they reappear after their visibility timeout (or the backoff the
         consumer set), and SQS moves them to the DLQ after the redrive policy's maxReceiveCount."""
         failed = self._invoke_batch(spec, source, messages)
+        done = [m for m in messages if m["MessageId"] not in failed]
         sqs = _client("sqs", self.stack.region)
-        for m in messages:
-            if m["MessageId"] not in failed:
-                sqs.delete_message(QueueUrl=source.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        for start in range(0, len(done), 10):  # DeleteMessageBatch takes up to 10 entries
+            entries = [
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]}
+                for n, m in enumerate(done[start : start + 10])
+            ]
+            sqs.delete_message_batch(QueueUrl=source.queue_url, Entries=entries)
         return DrainReport(
             batches=1,
             received=len(messages),
@@ -275,6 +261,13 @@ class LocalRuntime:
         # An identifier that is not in the batch (or empty) fails the whole batch, as in Lambda.
         return ids if reported - ids else reported
 
+    def poller_concurrency(self, source: SqsSource) -> int:
+        """Batches of one event source in flight at once: one here, where invocations take turns."""
+        return 1
+
+    def close(self) -> None:
+        """Nothing to stop: the handlers run in this process (ProcessRuntime stops its containers)."""
+
     def pollers(
         self, *, idle_s: float = 0.2, on_batch: Callable[[str, DrainReport], None] | None = None
     ) -> QueuePollers:
@@ -290,9 +283,11 @@ class LocalRuntime:
 
 
 class QueuePollers:
-    """One poller thread per SQS event source mapping, as Lambda's pollers: gather a batch with the
-    mapping's settings (batching window included), invoke, delete what succeeded. Stops on `stop()` or
-    when the context exits; every wait is bounded."""
+    """Poller threads per SQS event source mapping, as Lambda's pollers: each gathers a batch with the
+    mapping's settings (batching window included), invokes, deletes what succeeded. As many pollers as
+    the runtime runs batches of that source at once (`poller_concurrency`: the mapping's
+    MaximumConcurrency with worker processes, one in process). Stops on `stop()` or when the context
+    exits; every wait is bounded."""
 
     def __init__(
         self,
@@ -311,11 +306,12 @@ class QueuePollers:
             threading.Thread(
                 target=self._run,
                 args=(spec, source),
-                name=f"poller-{spec.logical_id}-{source.queue_logical_id}",
+                name=f"poller-{spec.logical_id}-{source.queue_logical_id}-{n}",
                 daemon=True,
             )
             for spec in runtime.stack.functions.values()
             for source in spec.sqs_sources
+            for n in range(runtime.poller_concurrency(source))
         ]
 
     def start(self) -> QueuePollers:
@@ -339,7 +335,10 @@ class QueuePollers:
     def _run(self, spec: FunctionSpec, source: SqsSource) -> None:
         while not self._stop.is_set():
             messages = self.runtime.receive_batch(
-                source, batching_window=True, deadline=time.monotonic() + source.batching_window_s + 5
+                source,
+                batching_window=True,
+                deadline=time.monotonic() + source.batching_window_s + 5,
+                wait_s=LONG_POLL_S,
             )
             if not messages:
                 self._stop.wait(self.idle_s)

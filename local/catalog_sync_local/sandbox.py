@@ -10,6 +10,8 @@ endpoint's `api_url` at its simulator; sources deliver their signed webhooks to 
 
 AWS is moto embedded in this process by default; with `serve_aws` it is a moto server on 127.0.0.1 (what
 `local start` runs, so that other processes reach the same stack), and `aws` says where either way.
+With `processes` (which needs `serve_aws`) every function runs in worker processes of its own, side by
+side (`ProcessRuntime`); otherwise handlers run in this process, one invocation at a time.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from catalog_sync_local.api_server import LocalApiServer
 from catalog_sync_local.aws_backend import AwsBackend, MotoServer, applied
 from catalog_sync_local.bigcommerce_sim import BigCommerceStore
 from catalog_sync_local.medusa_sim import MedusaStore
+from catalog_sync_local.moto_process import MotoServerProcess
 from catalog_sync_local.pixlpay_sim import PixlpayStore
+from catalog_sync_local.process_runtime import ProcessRuntime
 from catalog_sync_local.runtime import DrainReport, LocalRuntime, reset_containers
 from catalog_sync_local.stack import LocalStack, deploy_local_stack
 
@@ -65,7 +69,10 @@ class Sandbox:
         env_overrides: Mapping[str, Mapping[str, str]] | None = None,
         serve_aws: bool = False,
         aws_port: int = 0,
+        processes: bool = False,
     ) -> None:
+        if processes and not serve_aws:
+            raise ValueError("worker processes reach AWS through a moto server: processes needs serve_aws")
         self.template_path = template_path
         self.connections_doc: dict[str, Any] = yaml.safe_load(connections_path.read_text())
         self.parameter_overrides = {**LOCAL_PARAMETERS, **(parameter_overrides or {})}
@@ -78,6 +85,7 @@ class Sandbox:
         self.env_overrides = env_overrides
         self.serve_aws = serve_aws
         self.aws_port = aws_port
+        self.processes = processes
         self.stores: dict[str, BigCommerceStore] = {}  # BigCommerce stores by store_hash
         self.pixlpay_stores: dict[str, PixlpayStore] = {}  # by the api_url the document gives
         self.medusa_stores: dict[str, MedusaStore] = {}  # likewise
@@ -95,7 +103,8 @@ class Sandbox:
 
         try:
             if self.serve_aws:
-                server = MotoServer(self.aws_port)
+                # With worker processes, AWS is most of the work: its own process, its own core.
+                server = MotoServerProcess(self.aws_port) if self.processes else MotoServer(self.aws_port)
                 self.aws = server.start()
                 self._aws_scope.callback(server.stop)
             else:
@@ -112,7 +121,10 @@ class Sandbox:
     def _start(self) -> None:
         reset_containers()
         self.stack = deploy_local_stack(self.template_path, parameter_overrides=self.parameter_overrides)
-        self.runtime = LocalRuntime(self.stack, env_overrides=self.env_overrides)
+        if self.processes:
+            self.runtime = ProcessRuntime(self.stack, self.aws, env_overrides=self.env_overrides)
+        else:
+            self.runtime = LocalRuntime(self.stack, env_overrides=self.env_overrides)
         for name, conn in self.connections_doc["connections"].items():
             secret = conn["signing"]["secrets"][0]
             for role in ("source", "destination"):
@@ -166,6 +178,8 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         if hasattr(self, "api"):
             self.api.stop()
+        if hasattr(self, "runtime"):
+            self.runtime.close()  # containers stop before the stores and AWS they talk to
         for store in self._simulators():
             store.stop()
         reset_containers()
