@@ -26,7 +26,7 @@ def hooks() -> None:
     epilog=(
         "\b\nExample:\n  catalog-sync hooks sync --connection store-a-to-b --connections "
         "connections.json \\\n      --webhook-url "
-        "https://abc123.execute-api.us-east-1.amazonaws.com --dry-run"
+        "https://<api-id>.execute-api.<region>.amazonaws.com --dry-run"
     ),
 )
 @click.option("--connection", "connection_name", required=True, help="Connection name in the document.")
