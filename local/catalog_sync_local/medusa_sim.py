@@ -426,22 +426,10 @@ class MedusaStore(JsonStore):
         ]
 
     def _category_ids(self, refs: list[Any]) -> list[str]:
-        out = []
-        for ref in refs:
-            cid = ref.get("id") if isinstance(ref, dict) else None
-            if cid not in self._categories:
-                raise _Error(404, "not_found", f"ProductCategory with id: {cid} was not found")
-            out.append(str(cid))
-        return out
+        return _known_ids(refs, self._categories, "ProductCategory")
 
     def _channel_ids(self, refs: list[Any]) -> list[str]:
-        out = []
-        for ref in refs:
-            cid = ref.get("id") if isinstance(ref, dict) else None
-            if cid not in self._channels:
-                raise _Error(404, "not_found", f"Sales channel with id: {cid} was not found")
-            out.append(str(cid))
-        return out
+        return _known_ids(refs, self._channels, "Sales channel")
 
     def _product_view(self, product: Mapping[str, Any]) -> dict[str, Any]:
         """The full view (what `fields` selects from), brand included."""
@@ -610,3 +598,14 @@ class MedusaStore(JsonStore):
 
 def _matches(record: Mapping[str, Any], query: Mapping[str, str], filters: tuple[str, ...]) -> bool:
     return all(record.get(f) == query[f] for f in filters if f in query)
+
+
+def _known_ids(refs: list[Any], known: Mapping[str, Any], what: str) -> list[str]:
+    """The ids of `[{id}]` references, each of which must exist (404 naming the first that does not)."""
+    out = []
+    for ref in refs:
+        ref_id = ref.get("id") if isinstance(ref, dict) else None
+        if ref_id not in known:
+            raise _Error(404, "not_found", f"{what} with id: {ref_id} was not found")
+        out.append(str(ref_id))
+    return out
