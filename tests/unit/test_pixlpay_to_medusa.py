@@ -15,6 +15,7 @@ from catalog_sync.connections import Connection, MedusaEndpoint, PixlpayEndpoint
 from catalog_sync.connectors.http import HttpStatusError
 from catalog_sync.connectors.medusa import MedusaClient
 from catalog_sync.connectors.pixlpay import PixlpayClient
+from catalog_sync.errors import PermanentError, RetriableError
 from catalog_sync.external_id_sync import ExternalIdSync
 from catalog_sync.store.changelog import ChangeLog
 from catalog_sync.store.state import StateStore
@@ -339,3 +340,48 @@ def test_a_price_for_a_product_without_a_variant_adds_the_variant(r: PixRig) -> 
 
     [variant] = (r.medusa.product_by_external_id(external) or {})["variants"]
     assert variant["prices"][0]["amount"] == 11.0
+
+
+# --- a new product is published only once every part has landed (seed 002) --------------------------
+
+
+def test_a_new_product_is_created_as_a_draft_and_published_last(r: PixRig) -> None:
+    product = vip(r)
+
+    assert r.engine().sync(req(product["id"])).action == "created"
+
+    writes = r.medusa_writes()
+    dest_id = (r.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {})["id"]
+    creates = [i for i, w in enumerate(writes) if w == ("POST", "/admin/products")]
+    publish = writes.index(("POST", f"/admin/products/{dest_id}"))
+    assert creates and publish > creates[-1]  # the product's own create, then its publishing write
+    assert (r.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {})["status"] == "published"
+
+
+def test_a_new_product_whose_publishing_fails_stays_a_draft_until_the_retry(r: PixRig) -> None:
+    product = vip(r)
+    engine = r.engine()
+    attempts = engine.destination.http.max_attempts  # type: ignore[attr-defined]
+    r.medusa.fail_next("POST", r"^/admin/products/prod_[^/]+$", status=503, times=attempts)
+
+    with pytest.raises(RetriableError):
+        engine.sync(req(product["id"]))
+
+    external = f"pixlpay_{product['id']}"
+    assert (r.medusa.product_by_external_id(external) or {})["status"] == "draft"
+    assert engine.sync(req(product["id"])).action == "updated"
+    assert (r.medusa.product_by_external_id(external) or {})["status"] == "published"
+    assert len(r.medusa.products()) == 1
+
+
+def test_a_new_product_refused_for_good_is_left_a_draft_and_marked_compensated(r: PixRig) -> None:
+    product = vip(r)
+    r.medusa.fail_next("POST", r"^/admin/products/prod_[^/]+$", status=400)
+
+    with pytest.raises(PermanentError):
+        r.engine().sync(req(product["id"]))
+
+    assert (r.medusa.product_by_external_id(f"pixlpay_{product['id']}") or {})["status"] == "draft"
+    state = r.state.get(CONNECTION, "product", product["id"])
+    assert state is not None and state.last_outcome == "compensated"
+    assert r.changes.history(CONNECTION, "product", product["id"])[0]["action"] == "compensated"

@@ -24,6 +24,7 @@ from catalog_sync.entity_sync import (
     SyncOutcome,
     is_older,
 )
+from catalog_sync.errors import PermanentError
 from catalog_sync.models import FlatProduct, Grouping, canonical_hash
 from catalog_sync.store.state import EntityState
 from catalog_sync.sync_request import EntityType, SyncRequest
@@ -47,6 +48,8 @@ class ProductDestination(Protocol):
     def product_parts(
         self, product: FlatProduct, *, category_id: str | None, brand_id: str | None
     ) -> dict[str, dict[str, Any]]: ...
+
+    def unpublished(self, parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]: ...
 
     def create_product(self, parts: dict[str, dict[str, Any]]) -> dict[str, Any]: ...
 
@@ -126,13 +129,15 @@ class ExternalIdSync(EntitySync):
             found = self.destination.find_product(product.external_id)
             if found is not None:
                 dest_id, applied = str(found["id"]), {"ids": found.get("ids") or {}}
+        created_now = dest_id is None
         if dest_id is None:
-            created = self.destination.create_product(parts)
-            applied = {"ids": created.get("ids") or {}, **{k: canonical_hash(v) for k, v in parts.items()}}
-            return self._commit(
-                current, "created", sorted(parts), dest_id=str(created["id"]), content_hash=digest,
-                source_modified=version, deleted=False, parts=applied,
-            )  # fmt: skip
+            # Seed 002: a new product is not on show until every part has landed: created unpublished,
+            # then published by the fields write below, last.
+            unpublished = self.destination.unpublished(parts)
+            created = self.destination.create_product(unpublished)
+            dest_id = str(created["id"])
+            applied = {"ids": created.get("ids") or {}}
+            applied |= {k: canonical_hash(v) for k, v in unpublished.items()}
         written: list[str] = []
         try:
             for part, payload in parts.items():
@@ -141,15 +146,18 @@ class ExternalIdSync(EntitySync):
                     self.destination.write_part(dest_id, part, payload, applied.get("ids") or {})
                     applied[part] = part_digest
                     written.append(part)
-        except HttpStatusError as exc:
-            if exc.status != 404:  # a 404 is resolved in place by sync_product: nothing to save
-                self._commit_state(replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"))
+        except Exception as exc:
+            if not (isinstance(exc, HttpStatusError) and exc.status == 404):  # resolved in sync_product
+                # A new product refused for good stays unpublished, marked (compensated); otherwise the
+                # retry completes what is recorded here.
+                outcome = "compensated" if created_now and isinstance(exc, PermanentError) else "partial"
+                progress = replace(current, dest_id=dest_id, parts=applied, last_outcome=outcome)
+                self._commit_state(progress)
+                self._record(progress, outcome, progress.source_modified, written)
             raise
-        except Exception:
-            self._commit_state(replace(current, dest_id=dest_id, parts=applied, last_outcome="partial"))
-            raise
+        action: OutcomeAction = "created" if created_now else "restored" if current.deleted else "updated"
         return self._commit(
-            current, "restored" if current.deleted else "updated", written, dest_id=dest_id,
+            current, action, sorted(parts) if created_now else written, dest_id=dest_id,
             content_hash=digest, source_modified=version, deleted=False, parts=applied,
         )  # fmt: skip
 

@@ -217,6 +217,13 @@ class MedusaClient:
         price = {"sku": product.sku or product.external_id, "prices": prices}
         return {"fields": fields, "price": price, "channel": {"sales_channel_id": self.sales_channel()}}
 
+    def unpublished(self, parts: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The parts to create a product with: a draft, published by its fields write once the rest
+        has landed (a draft is not in the storefront)."""
+        if parts["fields"].get("status") != "published":
+            return parts
+        return {**parts, "fields": {**parts["fields"], "status": "draft"}}
+
     def create_product(self, parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
         variant = {**DEFAULT_VARIANT, "sku": parts["price"]["sku"], "prices": parts["price"]["prices"]}
         fields = parts["fields"]
