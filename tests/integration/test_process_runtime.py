@@ -218,9 +218,12 @@ class TestContainers:
         answers: list[Any] = []
         try:
             pool.invoke({})  # warm
-            busy = threading.Thread(target=lambda: answers.append(pool.invoke({"sleep": 2})))
+            # Busy for 1 s of the function's 2 s timeout (a margin for a loaded machine).
+            busy = threading.Thread(target=lambda: answers.append(pool.invoke({"sleep": 1})))
             busy.start()
-            time.sleep(0.3)
+            deadline = time.monotonic() + 5
+            while not pool.busy_pids() and time.monotonic() < deadline:  # until it has the container
+                time.sleep(0.01)
             with pytest.raises(NoCapacity, match="all 1 containers busy"):
                 pool.invoke({})
             pool.wait_s = 10
