@@ -38,6 +38,8 @@ copy_config_to_registered_loggers(source_logger=logger, include={"catalog_sync"}
 metrics = ConnectionMetrics()
 
 ROUTE = "POST /webhooks/{connection}"
+# A two-way connection's destination posts its webhooks here.
+DESTINATION_ROUTE = "POST /webhooks/{connection}/destination"
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -55,8 +57,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def _receive(event: dict[str, Any], known: list[str]) -> dict[str, Any]:
     http = (event.get("requestContext") or {}).get("http") or {}
     connection = (event.get("pathParameters") or {}).get("connection")
-    if not connection or event.get("routeKey", ROUTE) not in (ROUTE, "$default"):
-        raise RouteNotFound("no such route; webhooks go to POST /webhooks/{connection}")
+    route = event.get("routeKey", ROUTE)
+    if not connection or route not in (ROUTE, DESTINATION_ROUTE, "$default"):
+        raise RouteNotFound("no such route; webhooks go to POST /webhooks/{connection}[/destination]")
     if str(http.get("method", "POST")).upper() != "POST":
         raise MethodNotAllowed("webhooks must be POSTed")
     body = ingest.decode_body(event.get("body"), is_base64=bool(event.get("isBase64Encoded")))
@@ -64,6 +67,7 @@ def _receive(event: dict[str, Any], known: list[str]) -> dict[str, Any]:
         connection=connection,
         headers={str(k).lower(): v for k, v in (event.get("headers") or {}).items()},
         body=body,
+        side="destination" if route == DESTINATION_ROUTE else "source",
     )
     services = get_services()
     configured = services.connections().get(connection)

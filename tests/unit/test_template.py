@@ -160,10 +160,15 @@ def test_contract_logical_ids_exist_with_their_types(resources: dict[str, Any]) 
     assert {k: resources[k]["Type"] for k in expected if k in resources} == expected
 
 
-def test_webhook_route_is_post_webhooks_connection_on_the_http_api(resources: dict[str, Any]) -> None:
+def test_webhook_routes_are_post_webhooks_connection_and_its_destination_on_the_http_api(
+    resources: dict[str, Any],
+) -> None:
     events = props(resources, "WebhookReceiverFunction")["Events"]
     routes = [e["Properties"] for e in events.values() if e["Type"] == "HttpApi"]
-    assert routes == [{"ApiId": {"Ref": "HttpApi"}, "Method": "POST", "Path": "/webhooks/{connection}"}]
+    assert routes == [
+        {"ApiId": {"Ref": "HttpApi"}, "Method": "POST", "Path": "/webhooks/{connection}"},
+        {"ApiId": {"Ref": "HttpApi"}, "Method": "POST", "Path": "/webhooks/{connection}/destination"},
+    ]
 
 
 def test_functions_code_handler_runtime_and_layer(

@@ -57,6 +57,7 @@ CATALOG: dict[str, MetricSpec] = {
     "Sync_stale": MetricSpec(COUNT, _OUTCOME + "older than what was applied, skipped"),
     "Sync_absent": MetricSpec(COUNT, _OUTCOME + "a delete of something never synced"),
     "Sync_pending": MetricSpec(COUNT, _OUTCOME + "waits for a first write it depends on"),
+    "Sync_echo": MetricSpec(COUNT, _OUTCOME + "two-way: our own write come back, nothing written"),
     "Sync_dead_lettered": MetricSpec(COUNT, "a record no retry can fix, parked in the DLQ at once"),
     "Sync_failed": MetricSpec(COUNT, "a record that failed this attempt and returns to the queue"),
     "Sync_lag": MetricSpec(MILLISECONDS, "source change -> destination write, for webhook changes"),

@@ -20,6 +20,28 @@ DEFAULT_SCOPES: dict[str, tuple[str, ...]] = {
 }
 
 SigningScheme = Literal["standard-webhooks", "bigcommerce-legacy", "pixlpay", "shopify"]
+FieldRule = Literal["source", "destination", "newest", "manual"]
+
+# Two-way connections: the fields that flow both ways (merge.py), by (source kind, destination kind),
+# with their default rules: price and stock are the source's (the system of record for what is sold),
+# text and visibility go to the side edited last. Everything else flows from the source only.
+MERGED_FIELDS: dict[tuple[str, str], dict[str, FieldRule]] = {
+    ("bigcommerce", "bigcommerce"): {
+        "name": "newest",
+        "description": "newest",
+        "price": "source",
+        "sale_price": "source",
+        "inventory_level": "source",
+        "is_visible": "newest",
+    },
+    # Seed 000's write-back: name, description, price and is_active.
+    ("pixlpay", "medusa"): {
+        "name": "newest",
+        "description": "newest",
+        "price": "source",
+        "is_active": "newest",
+    },
+}
 
 
 class _Frozen(BaseModel):
@@ -114,12 +136,29 @@ class Connection(_Frozen):
     source: SourceEndpoint
     destination: DestinationEndpoint
     signing: Signing
+    # Two-way: how the destination's webhooks are signed (None: as the source's, `signing`).
+    destination_signing: Signing | None = None
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # Webhook scopes this connection syncs; a signed event of another scope is acknowledged and ignored.
     # Omitted: the source kind's defaults (DEFAULT_SCOPES), so a Pixlpay connection needs no scope list.
     scopes: list[str] = Field(default_factory=list)
     # Seed 003's STORE_B_CHANNEL_ON_STORE_A: the channel on the source that represents the destination.
     channel_on_source: int | None = None
+    # two-way: each side's changes flow to the other (merged field by field); one-way: source -> destination.
+    direction: Literal["one-way", "two-way"] = "one-way"
+    # Two-way: rules that replace MERGED_FIELDS' defaults, by field.
+    field_rules: dict[str, FieldRule] = Field(default_factory=dict)
+
+    def signing_of(self, side: str) -> Signing:
+        return self.destination_signing or self.signing if side == "destination" else self.signing
+
+    @property
+    def two_way(self) -> bool:
+        return self.direction == "two-way"
+
+    def merge_rules(self) -> dict[str, FieldRule]:
+        """Every merged field's rule (two-way connections only)."""
+        return {**MERGED_FIELDS[(self.source.kind, self.destination.kind)], **self.field_rules}
 
     def syncs_scope(self, scope: str) -> bool:
         return any(fnmatch.fnmatchcase(scope, pattern) for pattern in self.scopes)
@@ -128,6 +167,24 @@ class Connection(_Frozen):
     def _default_scopes(self) -> Connection:
         if not self.scopes:
             self.scopes.extend(DEFAULT_SCOPES[self.source.kind])
+        return self
+
+    @model_validator(mode="after")
+    def _two_way_fields(self) -> Connection:
+        kinds = (self.source.kind, self.destination.kind)
+        if self.direction == "one-way":
+            if self.field_rules:
+                raise ValueError("field_rules apply to two-way connections only")
+            return self
+        if kinds not in MERGED_FIELDS:
+            raise ValueError(f"two-way is not supported between {kinds[0]} and {kinds[1]}")
+        unknown = sorted(set(self.field_rules) - set(MERGED_FIELDS[kinds]))
+        if unknown:
+            known = ", ".join(MERGED_FIELDS[kinds])
+            raise ValueError(
+                f"field_rules: {', '.join(unknown)} not merged between {kinds[0]} and "
+                f"{kinds[1]} (merged: {known})"
+            )
         return self
 
 

@@ -36,7 +36,7 @@ class SyncBatch:
         self.services = services
         self.owner = owner
         self.deadline = deadline
-        self._results: dict[tuple[str, str, int], SyncOutcome | Exception] = {}
+        self._results: dict[tuple[str, str, int | str], SyncOutcome | Exception] = {}
 
     def sync_all(self, bodies: Sequence[str]) -> None:
         """Sync every entity the batch names before its records are judged one by one, so an engine

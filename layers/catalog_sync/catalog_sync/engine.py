@@ -76,7 +76,7 @@ class _DeferredFields:
 
 def _unmapped(state: EntityState) -> EntityState:
     """The state as if the entity had never been mapped (its destination counterpart vanished)."""
-    return replace(state, dest_id=None, parts=None, content_hash=None, deleted=False)
+    return replace(state, dest_id=None, parts=None, content_hash=None, deleted=False, merge={})
 
 
 def _item_error(status: int, message: str) -> SyncError:
@@ -99,9 +99,13 @@ class CatalogSync(EntitySync):
         owner: str,
         lease_s: float = DEFAULT_LEASE_S,
         changes: ChangeRecorder | None = None,
+        merged_fields: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(connection, state, owner=owner, lease_s=lease_s, changes=changes)
         self.state: OwnedStateRepository = state
+        # Two-way connections: fields the merge (two_way_sync.py) writes at both sides. This engine
+        # leaves them out of its change hash and of its updates, and writes them only to create.
+        self.merged_fields = merged_fields
         self.source = source
         self.destination: BigCommerceClient = self.fenced(destination)
         self._written: list[str] = []
@@ -136,14 +140,15 @@ class CatalogSync(EntitySync):
         product = self._with_channel_availability(product)
         categories = [self._dest_id("category", c) for c in product.categories]
         brand = self._dest_id("brand", product.brand_id) if product.brand_id else 0
-        digest = canonical_hash(
-            {"product": product.model_dump(mode="json"), "categories": categories, "brand": brand}
-        )
+        own = product.model_dump(mode="json", exclude=set(self.merged_fields))
+        digest = canonical_hash({"product": own, "categories": categories, "brand": brand})
         modified = product.date_modified.isoformat()
         if current.dest_id and not current.deleted and current.content_hash == digest:
             return self._finish(current, "unchanged", source_modified=modified)
 
         fields = product_fields_payload(product, categories, brand)
+        if current.dest_id and not current.deleted:
+            fields = {k: v for k, v in fields.items() if k not in self.merged_fields}
         fields_digest = canonical_hash(fields)
         self._written = []
         try:
@@ -262,11 +267,11 @@ class CatalogSync(EntitySync):
 
     def sync_many(
         self, requests: Sequence[SyncRequest]
-    ) -> dict[tuple[str, str, int], SyncOutcome | Exception]:
+    ) -> dict[tuple[str, str, int | str], SyncOutcome | Exception]:
         """Sync several entities (one result per entity key). Products whose fields changed have them
         written together by batch `PUT /catalog/products` (≤ 10 per request) once their children are
         written; a 207 is judged per item, so one refused product fails alone."""
-        results: dict[tuple[str, str, int], SyncOutcome | Exception] = {}
+        results: dict[tuple[str, str, int | str], SyncOutcome | Exception] = {}
         self._deferred = []
         try:
             for request in requests:

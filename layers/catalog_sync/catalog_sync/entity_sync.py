@@ -27,7 +27,7 @@ from catalog_sync.store.state import EntityState
 from catalog_sync.sync_request import EntityType
 
 OutcomeAction = Literal[
-    "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending"
+    "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending", "echo"
 ]
 WRITES = frozenset({"created", "updated", "restored", "deleted"})  # the outcomes that wrote
 

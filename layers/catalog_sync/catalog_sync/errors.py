@@ -96,6 +96,13 @@ class DeliveryTooOld(PayloadInvalid):
     code = "delivery_too_old"
 
 
+class NotTwoWay(RequestRejected):
+    """A delivery from the destination of a one-way connection (only two-way destinations send them)."""
+
+    status = 404
+    code = "not_two_way"
+
+
 class RouteNotFound(RequestRejected):
     """A request the receiver has no route for (the HTTP API only routes POST /webhooks/{connection})."""
 

@@ -29,6 +29,14 @@ from catalog_sync.models import FlatProduct, Grouping, canonical_hash
 from catalog_sync.store.state import EntityState
 from catalog_sync.sync_request import EntityType, SyncRequest
 
+# Two-way: where each merged field (connections.MERGED_FIELDS) lives in the destination's parts.
+MERGED_PART_KEYS: dict[str, tuple[str, str]] = {
+    "name": ("fields", "title"),
+    "description": ("fields", "description"),
+    "is_active": ("fields", "status"),
+    "price": ("price", "prices"),
+}
+
 
 class ProductSource(Protocol):
     """A source of flat products (connectors/pixlpay.py)."""
@@ -76,11 +84,24 @@ class ExternalIdSync(EntitySync):
         brand: str | None = None,
         lease_s: float = DEFAULT_LEASE_S,
         changes: ChangeRecorder | None = None,
+        merged_fields: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(connection, state, owner=owner, lease_s=lease_s, changes=changes)
         self.source = source
         self.destination: ProductDestination = self.fenced(destination)
         self.brand = brand
+        # Two-way connections: the parts' keys the merge (two_way_sync.py) writes at both sides; left out
+        # of this engine's change hash and updates, written only to create.
+        self.merged_keys = [MERGED_PART_KEYS[f] for f in sorted(merged_fields)]
+
+    def _own(self, parts: dict[str, Any]) -> dict[str, Any]:
+        """The parts without the merged fields."""
+        if not self.merged_keys:
+            return parts
+        own = copy.deepcopy(parts)
+        for part, key in self.merged_keys:
+            own.get(part, {}).pop(key, None)
+        return own
 
     def sync(self, request: SyncRequest) -> SyncOutcome:
         if request.entity_type != "product":  # categories and brands travel with their products
@@ -96,7 +117,7 @@ class ExternalIdSync(EntitySync):
                     raise
             # The mapped product is gone at the destination (someone deleted it): forget the mapping and
             # resolve again by external id, adopting what is left or creating it anew.
-            unmapped = replace(current, dest_id=None, parts=None, content_hash=None, deleted=False)
+            unmapped = replace(current, dest_id=None, parts=None, content_hash=None, deleted=False, merge={})
             return self._sync_product(unmapped)
 
     def _sync_product(self, current: EntityState) -> SyncOutcome:
@@ -119,7 +140,9 @@ class ExternalIdSync(EntitySync):
         category_id = self._category(product.category) if product.category else None
         brand_id = self._brand() if self.brand else None
         parts = self.destination.product_parts(product, category_id=category_id, brand_id=brand_id)
-        digest = canonical_hash(parts)
+        digest = canonical_hash(self._own(parts))
+        if current.dest_id and not current.deleted:
+            parts = self._own(parts)
         version = product.version.isoformat()
         if current.dest_id and not current.deleted and current.content_hash == digest:
             return self._commit(current, "unchanged", [], source_modified=version)

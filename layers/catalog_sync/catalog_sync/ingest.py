@@ -42,6 +42,7 @@ from pydantic import ValidationError
 from catalog_sync import signatures
 from catalog_sync.errors import (
     DeliveryTooOld,
+    NotTwoWay,
     PayloadInvalid,
     PayloadTooLarge,
     StorageUnavailable,
@@ -52,7 +53,7 @@ from catalog_sync.payloads import Notification, model_for, summary_json, to_requ
 if TYPE_CHECKING:
     from catalog_sync.connections import Connection
     from catalog_sync.store.events import EventRecord
-    from catalog_sync.sync_request import SyncRequest
+    from catalog_sync.sync_request import Side, SyncRequest
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class Delivery:
     connection: str
     headers: Mapping[str, str]  # lower-cased names
     body: bytes
+    # Which system sent it: a two-way connection's destination posts to /webhooks/{connection}/destination.
+    side: Side = "source"
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,12 @@ def receive(
     max_age_s: float,
 ) -> Receipt:
     _check_envelope(delivery)
-    header_id = signatures.verify(connection.signing, delivery.headers, delivery.body, now=now_s)
-    notification = parse(connection.source.kind, delivery.body)
+    if delivery.side == "destination" and not connection.two_way:
+        raise NotTwoWay(f"connection '{connection.name}' is one-way: its destination sends no webhooks")
+    signing = connection.signing_of(delivery.side)
+    header_id = signatures.verify(signing, delivery.headers, delivery.body, now=now_s)
+    endpoint = connection.source if delivery.side == "source" else connection.destination
+    notification = parse(endpoint.kind, delivery.body)
     created_at = notification.created_at_s
     if created_at is not None and now_s - created_at > max_age_s:
         # Older than our dedup horizon: we could no longer tell a replay from a first delivery.
@@ -119,7 +126,9 @@ def receive(
             f"delivery created {int(now_s - created_at)} s ago is past the {int(max_age_s)} s replay window"
         )
     delivery_id = header_id or notification.payload_delivery_id or unique_delivery_id(delivery.body, now_s)
-    request = to_request(notification, connection.name, delivery_id)
+    if delivery.side == "destination":  # the two sides' ids are two namespaces
+        delivery_id = f"destination:{delivery_id}"
+    request = to_request(notification, connection.name, delivery_id, side=delivery.side)
     if request is None or not connection.syncs_scope(notification.topic):
         _store(events, _record(delivery_id, connection.name, notification, None, now_s, status="ignored"))
         return Receipt("ignored", delivery_id)

@@ -28,9 +28,9 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from catalog_sync.sync_request import Action, EntityType, SyncRequest
+from catalog_sync.sync_request import Action, EntityType, Side, SyncRequest
 
-Target = tuple[EntityType, int, Action]
+Target = tuple[EntityType, int | str, Action]  # Medusa ids are strings
 
 _Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 _Text = Annotated[str, Field(min_length=1, max_length=128)]
@@ -249,7 +249,11 @@ def model_for(source_kind: str) -> type[BigCommerceWebhook] | type[PixlpayWebhoo
     return MODELS[source_kind]
 
 
-def to_request(notification: Notification, connection: str, delivery_id: str) -> SyncRequest | None:
+def to_request(
+    notification: Notification, connection: str, delivery_id: str, *, side: Side = "source"
+) -> SyncRequest | None:
+    """The queue message for a notification; one from a two-way connection's destination names its
+    entity by the destination's id."""
     target = notification.target()
     if target is None:
         return None
@@ -258,11 +262,13 @@ def to_request(notification: Notification, connection: str, delivery_id: str) ->
     return SyncRequest(
         connection=connection,
         entity_type=entity_type,
-        entity_id=entity_id,
+        entity_id=int(entity_id) if side == "source" else 0,
         action=action,
         origin="webhook",
         delivery_id=delivery_id,
         changed_at_ms=None if created_at is None else int(created_at * 1000),
+        side=side,
+        dest_id=str(entity_id) if side == "destination" else None,
     )
 
 

@@ -80,6 +80,13 @@ class Services:
 
         return ChangeLog(self.settings.state_table, self.client("dynamodb"))
 
+    @cached_property
+    def conflicts(self) -> Any:
+        """Two-way connections' conflicts (in SyncStateTable)."""
+        from catalog_sync.store.conflicts import ConflictStore
+
+        return ConflictStore(self.settings.state_table, self.client("dynamodb"))
+
     def engine(self, connection_name: str, *, owner: str, deadline: Callable[[], float] | None) -> Any:
         """A sync engine for one connection, chosen by its (source kind, destination kind). HTTP clients
         are reused across invocations so their view of the store's rate-limit window carries over; the
@@ -100,7 +107,29 @@ class Services:
             self._http_clients[key] = (_client_for(connection.source), destination)
         source, destination = self._http_clients[key]
         source.http.deadline = destination.http.deadline = deadline
-        return build(connection, source, destination, self.state, owner=owner, changes=self.changes)
+        if not connection.two_way:
+            return build(connection, source, destination, self.state, owner=owner, changes=self.changes)
+        from catalog_sync.two_way_wiring import two_way_engine
+
+        forward = build(
+            connection,
+            source,
+            destination,
+            self.state,
+            owner=owner,
+            changes=self.changes,
+            merged_fields=frozenset(connection.merge_rules()),
+        )
+        return two_way_engine(
+            connection,
+            forward,
+            source,
+            destination,
+            self.state,
+            self.conflicts,
+            owner=owner,
+            changes=self.changes,
+        )
 
     def _load_connections(self) -> ConnectionsDocument:
         resp = self.client("secretsmanager").get_secret_value(SecretId=self.settings.connections_secret_id)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 EntityType = Literal["product", "category", "brand"]
 Action = Literal["upsert", "delete"]
 Origin = Literal["webhook", "pull", "full_sync", "replay", "sweeper", "manual"]
+Side = Literal["source", "destination"]
 
 
 class SyncRequest(BaseModel):
@@ -26,7 +27,13 @@ class SyncRequest(BaseModel):
     delivery_id: str | None = None
     # When the source says the change happened (a webhook's created_at), epoch ms: the lag metric's start.
     changed_at_ms: int | None = None
+    # Two-way connections: the side that changed. A destination-side request names the entity by its
+    # destination id (`dest_id`: Medusa ids are strings); `entity_id` is then 0.
+    side: Side = "source"
+    dest_id: str | None = None
 
     @property
-    def entity_key(self) -> tuple[str, str, int]:
+    def entity_key(self) -> tuple[str, str, int | str]:
+        if self.side == "destination":
+            return (self.connection, f"{self.entity_type}@destination", self.dest_id or "")
         return (self.connection, self.entity_type, self.entity_id)

@@ -44,6 +44,9 @@ class EntityState:
     # "images": {source_image_id: [dest_id, hash]}}, so an update writes only the parts that changed.
     parts: dict[str, Any] | None = None
     lease_until: float | None = None  # epoch seconds; set while a worker holds the lease
+    # Two-way connections (two_way_sync.py): {"base": last synced value per merged field,
+    # "echo": {side: hash of the merged fields as this system last wrote them there}}.
+    merge: dict[str, Any] | None = None
 
     @classmethod
     def from_values(cls, connection: str, entity_type: str, source_id: int, v: dict[str, Any]) -> EntityState:
@@ -59,6 +62,7 @@ class EntityState:
             last_outcome=v.get("last_outcome"),
             parts=v.get("parts"),
             lease_until=float(v["lease_until"]) if v.get("lease_until") is not None else None,
+            merge=v.get("merge_state"),
         )
 
 
@@ -119,6 +123,14 @@ class StateStore:
         return until
 
     # --- destination ownership ----------------------------------------------------------------------
+
+    def destination_owner(self, connection: str, entity_type: str, dest_id: int | str) -> int | None:
+        """The source id that owns a destination entity (created or adopted it), if any."""
+        resp = self.client.get_item(
+            TableName=self.table_name, Key=_owner_key(connection, entity_type, dest_id), ConsistentRead=True
+        )
+        owner_id = from_item(resp["Item"]).get("owner_id") if "Item" in resp else None
+        return int(owner_id) if owner_id is not None else None
 
     def claim_destination(
         self, connection: str, entity_type: str, dest_id: int | str, source_id: int
@@ -181,6 +193,7 @@ class StateStore:
             ":del": state.deleted,
             ":out": state.last_outcome,
             ":parts": state.parts,
+            ":merge": state.merge,
             ":now": int(self.clock()),
             ":owner": owner,
             ":one": 1,
@@ -195,6 +208,7 @@ class StateStore:
                 ("deleted", ":del"),
                 ("last_outcome", ":out"),
                 ("parts", ":parts"),
+                ("merge_state", ":merge"),  # `merge` is a reserved word
                 ("updated_at", ":now"),
             )
             if ph in present
