@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_sync.connection_metrics import ConnectionMetrics
 from catalog_sync.jobs import audit_pull, pull_changes, time_left_from
-from catalog_sync.jobs.sources import cursor_source, listing_pages, pull_mode
+from catalog_sync.jobs.sources import cursor_source, destination_cursor_source, listing_pages, pull_mode
 from catalog_sync.services import get_services
 from catalog_sync.store.snapshots import SnapshotStore
 
@@ -70,12 +70,29 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                     time_left_s=time_left,
                     tombstoned_ids=partial(snapshots.tombstoned_entity_ids, name, "product"),
                 )
+            done = [report]
+            destination = destination_cursor_source(connection)
+            if destination is not None:  # a two-way connection's other side: the safety net for its webhooks
+                done.append(
+                    pull_changes(
+                        name,
+                        destination,
+                        services.queue,
+                        services.state,
+                        page_size=schedule.page_size,
+                        overlap_s=overlap,
+                        now=datetime.now(UTC),
+                        time_left_s=time_left,
+                        side="destination",
+                    )
+                )
         except Exception as exc:  # one connection's failure must not stop the others' pulls
             logger.exception("pull failed", extra={"connection": name})
             metrics.add(name, "Pull_failed")
             reports.append({"connection": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
             continue
-        metrics.add(name, "Pull_enqueued", report.enqueued)
-        logger.info("pull", extra=asdict(report))
-        reports.append(asdict(report))
+        for each in done:
+            metrics.add(name, "Pull_enqueued", each.enqueued)
+            logger.info("pull", extra=asdict(each))
+            reports.append(asdict(each))
     return {"job": "pull", "connections": reports}

@@ -25,6 +25,12 @@ from rich.table import Table
 
 from catalog_sync_local.bigcommerce_contract import coverage, take_unexpected_violations
 from catalog_sync_local.compare import catalog_differences, medusa_differences, medusa_view
+from catalog_sync_local.demo_two_way import (
+    TWO_WAY_CONNECTION,
+    conflicts_table,
+    two_way_differences,
+    two_way_steps,
+)
 from catalog_sync_local.runtime import DrainReport
 from catalog_sync_local.sandbox import Sandbox
 
@@ -231,7 +237,7 @@ def run_demo(
     env_overrides: dict[str, dict[str, str]] | None = None,
     observer: DemoObserver | None = None,
 ) -> int:
-    """The demo; 0 if store B converged to store A and Medusa to Pixlpay, 1 if not."""
+    """The demo; 0 if store B converged to store A, Medusa to Pixlpay and stores C and D to each other."""
     console = console or Console(width=max(120, Console().width))
     started = time.monotonic()
     with Sandbox(
@@ -253,6 +259,7 @@ def run_demo(
         parts = [
             Part(CONNECTION, "store A", "store B", _steps(box)),
             Part(PIXLPAY_CONNECTION, "Pixlpay", "Medusa", pixlpay_steps),
+            Part(TWO_WAY_CONNECTION, "store C", "store D ⇄ store C", [Step(*s) for s in two_way_steps(box)]),
         ]
         per_step = MAX_SECONDS / (sum(len(p.steps) for p in parts) + 1)
         with box.runtime.pollers() as pollers:  # the SQS event source mapping, with the template's settings
@@ -270,9 +277,12 @@ def run_demo(
         sent = {
             CONNECTION: len(box.source_store(CONNECTION).deliveries),
             PIXLPAY_CONNECTION: len(pixlpay.deliveries),
+            TWO_WAY_CONNECTION: len(box.source_store(TWO_WAY_CONNECTION).deliveries)
+            + len(box.destination_store(TWO_WAY_CONNECTION).deliveries),
         }
         console.print(_summary(box, parts, sent, pollers.report, time.monotonic() - started))
         console.print(_medusa_table(box))
+        console.print(conflicts_table(box))
         for brand in box.medusa_store(PIXLPAY_CONNECTION).brands():
             console.print(f"  Medusa brand {brand['name']!r}: external_id {brand['external_id']} (seed 002)")
         problems = {
@@ -289,6 +299,7 @@ def run_demo(
                 brand=box.connection(PIXLPAY_CONNECTION)["source"].get("brand"),
                 deleted_ids=frozenset({pixlpay_ids["crate"]}),
             ),
+            TWO_WAY_CONNECTION: two_way_differences(box),
         }
     verdicts = {
         CONNECTION: ("store B", "store A", "products, variants, images, brands, categories; deletes hidden"),
@@ -296,6 +307,11 @@ def run_demo(
             "Medusa",
             "Pixlpay",
             "products by external_id pixlpay_<id>, brand and category linked; deleted = draft",
+        ),
+        TWO_WAY_CONNECTION: (
+            "store D",
+            "store C",
+            "both merchants' edits kept; the price conflict settled by C",
         ),
     }
     for name, (to_system, from_system, what) in verdicts.items():

@@ -126,10 +126,13 @@ class Sandbox:
         else:
             self.runtime = LocalRuntime(self.stack, env_overrides=self.env_overrides)
         for name, conn in self.connections_doc["connections"].items():
-            secret = conn["signing"]["secrets"][0]
+            # A two-way connection's destination sends webhooks too, signed by its own secret if it has one.
+            secrets = {"source": conn["signing"]["secrets"][0]}
+            if conn.get("direction") == "two-way":
+                secrets["destination"] = (conn.get("destination_signing") or conn["signing"])["secrets"][0]
             for role in ("source", "destination"):
                 endpoint = conn[role]
-                store = self._simulator(endpoint, webhook_secret=secret if role == "source" else None)
+                store = self._simulator(endpoint, webhook_secret=secrets.get(role))
                 self._endpoints[(name, role)] = store
                 endpoint["api_url"] = store.api_url
         self._publish_connections()
@@ -237,10 +240,12 @@ class Sandbox:
         conn = self.connection(name)
         if conn["source"].get("kind", "bigcommerce") == "pixlpay":
             self._register_pixlpay_webhook(name)
-            return
-        self._register_bigcommerce_hooks(name)
+        else:
+            self._register_bigcommerce_hooks(name)
+        if conn.get("direction") == "two-way" and conn["destination"].get("kind", "bigcommerce") == "bigcommerce":
+            self._register_bigcommerce_hooks(name, side="destination")
 
-    def _register_bigcommerce_hooks(self, name: str) -> None:
+    def _register_bigcommerce_hooks(self, name: str, *, side: str = "source") -> None:
         """Through our client, as `catalog-sync hooks sync` does (a hook per scope; the legacy scheme's
         secret in the hooks' headers). The local HTTP API is plain http on a loopback port, which the
         simulated stores accept (allow_loopback_http) besides BigCommerce's https on 443."""
@@ -248,15 +253,18 @@ class Sandbox:
         from catalog_sync.connectors.bigcommerce import BigCommerceClient
         from catalog_sync.hooks import reconcile_hooks
 
-        self.source_store(name)  # started, so that its URL is in the connection
+        self._endpoint(name, side, BigCommerceStore)  # started, so that its URL is in the connection
         connection = Connection.model_validate({**self.connection(name), "name": name})
-        if not isinstance(connection.source, BigCommerceEndpoint):
-            raise TypeError(f"{name}: not a BigCommerce source")
+        endpoint = connection.source if side == "source" else connection.destination
+        if not isinstance(endpoint, BigCommerceEndpoint):
+            raise TypeError(f"{name}: its {side} is not a BigCommerce store")
+        signing = connection.signing_of(side)
         headers = None
-        if connection.signing.scheme == "bigcommerce-legacy":
-            headers = {connection.signing.header_name: connection.signing.secrets[0].get_secret_value()}
-        client = BigCommerceClient.for_endpoint(connection.source)
-        reconcile_hooks(client, connection.scopes, self.webhook_url(name), connection=name, headers=headers)
+        if signing.scheme == "bigcommerce-legacy":
+            headers = {signing.header_name: signing.secrets[0].get_secret_value()}
+        client = BigCommerceClient.for_endpoint(endpoint)
+        url = self.webhook_url(name) + ("/destination" if side == "destination" else "")
+        reconcile_hooks(client, connection.scopes, url, connection=name, headers=headers)
 
     def _register_pixlpay_webhook(self, name: str) -> None:
         """Pixlpay's webhook API (docs.pixlpay.net/developers/api/webhooks), reconciled the way

@@ -139,7 +139,10 @@ class TestTheDeployedTemplate:
 
     def test_routes_and_event_source_mappings_come_from_the_template(self, stack: LocalStack) -> None:
         receiver = stack.functions["WebhookReceiverFunction"]
-        assert [(r.method, r.path) for r in receiver.http_routes] == [("POST", "/webhooks/{connection}")]
+        assert [(r.method, r.path) for r in receiver.http_routes] == [
+            ("POST", "/webhooks/{connection}"),
+            ("POST", "/webhooks/{connection}/destination"),
+        ]
         [source] = stack.functions["SyncConsumerFunction"].sqs_sources
         assert source.queue_logical_id == "SyncQueue"
         assert source.queue_url == stack.queues["SyncQueue"].url

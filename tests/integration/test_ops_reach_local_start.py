@@ -223,6 +223,8 @@ def test_local_start_says_where_its_aws_and_its_stores_are(scenario: Scenario) -
     assert [(s[1], s[2].startswith("http://127.0.0.1:")) for s in stores] == [
         ("storea", True),
         ("storeb", True),
+        ("storec", True),
+        ("stored", True),
     ]
 
 

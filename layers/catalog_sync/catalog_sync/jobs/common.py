@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from catalog_sync.models import canonical_hash
-from catalog_sync.sync_request import Action, EntityType, Origin, SyncRequest
+from catalog_sync.sync_request import Action, EntityType, Origin, Side, SyncRequest
 
 # Fields of a listed entity that change without its content changing (counters, the modification
 # stamp itself): left out of the listing hash so that only real edits count as changes.
@@ -37,13 +37,24 @@ class Snapshots(Protocol):
 
 def sync_requests(
     connection: str,
-    ids: Iterable[int],
+    ids: Iterable[int | str],
     origin: Origin,
     action: Action = "upsert",
     entity_type: EntityType = "product",
+    *,
+    side: Side = "source",
 ) -> list[SyncRequest]:
+    """Requests for entities of one side (a two-way connection's destination names them by its ids)."""
+    if side == "destination":
+        return [
+            SyncRequest(connection=connection, entity_type=entity_type, entity_id=0, action=action,
+                        origin=origin, side="destination", dest_id=str(i))
+            for i in ids
+        ]  # fmt: skip
     return [
-        SyncRequest(connection=connection, entity_type=entity_type, entity_id=i, action=action, origin=origin)
+        SyncRequest(
+            connection=connection, entity_type=entity_type, entity_id=int(i), action=action, origin=origin
+        )
         for i in ids
     ]
 

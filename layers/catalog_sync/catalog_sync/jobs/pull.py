@@ -12,6 +12,9 @@ run forever), and reading it by page offset loses an item whenever one already r
 whole page is read by id instead: `date_modified:min = max = since`, `sort=id`, `id:greater=<last id>`.
 Ids do not move, so an item leaving the run shifts nothing. Past the run, `since` moves one second on.
 
+A two-way connection's destination is pulled the same way when it can be (a BigCommerce store), under its
+own checkpoint, enqueueing destination-side requests: the safety net for its lost webhooks.
+
 The checkpoint is written after every page, so a pull that is killed (timeout, crash) resumes with the
 next page. A new pass starts `overlap` seconds before the last cursor, catching changes the source
 committed late with an older timestamp, and re-enqueues everything in that window: `date_modified` has
@@ -29,8 +32,10 @@ from typing import Any, Protocol
 
 from catalog_sync.connectors.paging import Page
 from catalog_sync.jobs.common import Checkpoints, Sender, sync_requests
+from catalog_sync.sync_request import Side
 
 PULL_CHECKPOINT = "pull"
+DESTINATION_PULL_CHECKPOINT = "pull@destination"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 
@@ -73,8 +78,10 @@ def pull_changes(
     time_left_s: Callable[[], float],
     min_time_s: float = 10.0,
     max_pages: int = 100_000,
+    side: Side = "source",
 ) -> JobReport:
-    saved = checkpoints.get_checkpoint(connection, PULL_CHECKPOINT) or {}
+    checkpoint_name = PULL_CHECKPOINT if side == "source" else DESTINATION_PULL_CHECKPOINT
+    saved = checkpoints.get_checkpoint(connection, checkpoint_name) or {}
     if saved.get("state") == "running" and "seen" in saved:
         since = _dt(saved["since"])
         seen = {int(i) for i in saved["seen"]}  # ids already enqueued at `since`
@@ -84,7 +91,7 @@ def pull_changes(
         cursor = _dt(saved["cursor"]) if saved.get("cursor") else None
         since = max(EPOCH, cursor - timedelta(seconds=overlap_s)) if cursor else EPOCH
         seen, tie_after, newest = set(), None, cursor
-    report = JobReport(connection)
+    report = JobReport(connection, mode="cursor" if side == "source" else "cursor@destination")
     done = False
     for _ in range(max_pages):
         if time_left_s() < min_time_s:
@@ -102,7 +109,7 @@ def pull_changes(
         report.seen += len(result.items)
         keys = [(_dt(item["date_modified"]), int(item["id"])) for item in result.items]
         fresh = [i for m, i in keys if m > since or i not in seen]
-        report.enqueued += queue.send_many(sync_requests(connection, fresh, "pull"))
+        report.enqueued += queue.send_many(sync_requests(connection, fresh, "pull", side=side))
         full = len(keys) >= page_size and not result.is_last
         if keys:
             newest = max([newest or EPOCH, *(m for m, _ in keys)])
@@ -122,7 +129,7 @@ def pull_changes(
             break
         checkpoints.put_checkpoint(
             connection,
-            PULL_CHECKPOINT,
+            checkpoint_name,
             {
                 "state": "running",
                 "since": since.isoformat(),
@@ -140,7 +147,7 @@ def pull_changes(
             "cursor": newest.isoformat() if newest else saved.get("cursor"),
             "run_at": now.isoformat(),
         }
-        checkpoints.put_checkpoint(connection, PULL_CHECKPOINT, report.checkpoint)
+        checkpoints.put_checkpoint(connection, checkpoint_name, report.checkpoint)
     return report
 
 

@@ -42,6 +42,14 @@ def cursor_source(connection: Connection) -> CursorSource:
     return BigCommerceClient.for_endpoint(connection.source)
 
 
+def destination_cursor_source(connection: Connection) -> CursorSource | None:
+    """A two-way connection's destination, pulled like a source when it is a BigCommerce store (None:
+    not two-way, or a destination pulled otherwise)."""
+    if not connection.two_way or not isinstance(connection.destination, BigCommerceEndpoint):
+        return None
+    return BigCommerceClient.for_endpoint(connection.destination)
+
+
 def listing_pages(connection: Connection, page_size: int) -> FetchPage:
     """Page n of the source's full product listing, in id order, with what the listing hash covers
     (BigCommerce: variants and images inline)."""
