@@ -242,7 +242,10 @@ class Sandbox:
             self._register_pixlpay_webhook(name)
         else:
             self._register_bigcommerce_hooks(name)
-        if conn.get("direction") == "two-way" and conn["destination"].get("kind", "bigcommerce") == "bigcommerce":
+        if (
+            conn.get("direction") == "two-way"
+            and conn["destination"].get("kind", "bigcommerce") == "bigcommerce"
+        ):
             self._register_bigcommerce_hooks(name, side="destination")
 
     def _register_bigcommerce_hooks(self, name: str, *, side: str = "source") -> None:
