@@ -1,4 +1,4 @@
-"""Operations commands: `catalog-sync full-sync | replay | redrive | status`.
+"""Operations commands: `catalog-sync full-sync | replay | redrive | status | drift`.
 
 Each runs against the stack `catalog-sync local start` is running (found through its stack file, see
 `running_stack`: its moto server, resources and functions) or, with `--stack-name S [--profile P]`,
@@ -48,6 +48,12 @@ class NoLocalStack(click.ClickException):
     exit_code = 2
 
 
+class BadInput(click.ClickException):
+    """A command that cannot do what it was asked (an unknown connection...): exit 2, as diff does."""
+
+    exit_code = 2
+
+
 @dataclass
 class Ops:
     resources: Mapping[str, str]
@@ -89,32 +95,47 @@ class Ops:
         document = ConnectionsDocument.parse(json.loads(secret["SecretString"]))
         if name not in document.connections:
             known = ", ".join(sorted(document.connections)) or "none"
-            raise click.ClickException(f"no connection '{name}' in the connections secret (known: {known})")
+            raise BadInput(f"no connection '{name}' in the connections secret (known: {known})")
         return document.connections[name]
 
     def drift(self, name: str) -> dict[str, Any]:
-        """Both sides of the connection compared entity by entity (catalog_sync.drift); writes nothing."""
-        from catalog_sync.connections import BigCommerceEndpoint
+        """Both sides of the connection compared entity by entity (catalog_sync.drift); writes nothing.
+        A side that cannot be read (refused, unreachable) is BadInput: no comparison, no verdict."""
+        from catalog_sync.connections import BigCommerceEndpoint, MedusaEndpoint, PixlpayEndpoint
         from catalog_sync.connectors.bigcommerce import BigCommerceClient
+        from catalog_sync.connectors.medusa import MedusaClient
+        from catalog_sync.connectors.pixlpay import PixlpayClient
         from catalog_sync.drift import bigcommerce_drift
+        from catalog_sync.drift_medusa import medusa_drift
+        from catalog_sync.errors import SyncError
         from catalog_sync.store.state import StateStore
 
         connection = self.connection(name)
-        if not isinstance(connection.source, BigCommerceEndpoint) or not isinstance(
-            connection.destination, BigCommerceEndpoint
-        ):
-            raise click.ClickException(
-                f"drift compares BigCommerce -> BigCommerce connections; '{name}' is "
-                f"{connection.source.kind} -> {connection.destination.kind}"
-            )
-        states = StateStore(self.resources["SyncStateTable"], self.client("dynamodb")).iter_states(name)
-        report = bigcommerce_drift(
-            name,
-            BigCommerceClient.for_endpoint(connection.source),
-            BigCommerceClient.for_endpoint(connection.destination),
-            states,
-            channel_on_source=connection.channel_on_source,
-        )
+        source, destination = connection.source, connection.destination
+        try:
+            if isinstance(source, BigCommerceEndpoint) and isinstance(destination, BigCommerceEndpoint):
+                table = StateStore(self.resources["SyncStateTable"], self.client("dynamodb"))
+                report = bigcommerce_drift(
+                    name,
+                    BigCommerceClient.for_endpoint(source),
+                    BigCommerceClient.for_endpoint(destination),
+                    table.iter_states(name),
+                    channel_on_source=connection.channel_on_source,
+                )
+            elif isinstance(source, PixlpayEndpoint) and isinstance(destination, MedusaEndpoint):
+                report = medusa_drift(
+                    name,
+                    PixlpayClient.for_endpoint(source),
+                    MedusaClient.for_endpoint(destination),
+                    brand=source.brand,
+                )
+            else:
+                raise BadInput(
+                    "drift compares BigCommerce -> BigCommerce and Pixlpay -> Medusa connections; "
+                    f"'{name}' is {source.kind} -> {destination.kind}"
+                )
+        except SyncError as exc:  # the message names the request and status, never a credential
+            raise BadInput(f"drift cannot read both sides of '{name}': {exc}") from None
         return report.as_dict()
 
     def depth(self, logical_id: str) -> int | None:
@@ -357,9 +378,11 @@ def status_command(connection: str, profile: str | None, stack_name: str | None)
 @_target_options
 def drift_command(connection: str, profile: str | None, stack_name: str | None) -> None:
     """Compare CONNECTION's source and destination product by product and list what differs, writing
-    nothing. Exits 1 when something drifted (like diff), 0 when both sides agree.
+    nothing (BigCommerce -> BigCommerce and Pixlpay -> Medusa connections). Exits like diff: 0 when both
+    sides agree, 1 when something drifted, 2 when they cannot be compared (an unknown connection, a side
+    that refuses or does not answer).
 
-    Example: catalog-sync drift --connection store-a-to-b"""
+    Example: catalog-sync drift --connection pixlpay-to-medusa"""
     with ops_target(profile, stack_name) as ops:
         report = ops.drift(connection)
     click.echo(json.dumps(report, indent=2, default=str))

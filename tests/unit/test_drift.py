@@ -91,3 +91,22 @@ def test_destination_products_the_connection_never_synced_are_counted_not_judged
     report = drift(r)
 
     assert report.clean and report.unmanaged == 1
+
+
+def test_a_rename_a_move_and_an_image_made_in_b_behind_our_back_are_found(r: Rig) -> None:
+    synced(r, count=3)
+    at_b = {p["sku"]: p for p in r.b.products()}
+    elsewhere = r.b.create_category("Elsewhere")
+    r.b.update_product(at_b["MUG-0"]["id"], name="Mug zero", categories=[elsewhere["id"]])
+    r.b.add_image(at_b["MUG-1"]["id"], "https://img.test/not-ours.jpg")
+
+    report = drift(r)
+
+    by_sku = {d.sku: d for d in report.drifted}
+    assert sorted(by_sku) == ["MUG-0", "MUG-1"]
+    assert by_sku["MUG-0"].fields == {
+        "name": ("Mug 0", "Mug zero"),
+        "categories": (["Kitchen"], ["Elsewhere"]),
+    }
+    assert list(by_sku["MUG-1"].fields) == ["images"]
+    assert (report.compared, report.in_sync) == (3, 1)

@@ -12,6 +12,8 @@ missing at the destination is `missing`; one whose view differs is `differs`; a 
 this connection synced (its state maps it) whose source product is gone must be hidden and disabled
 (a soft delete), else it is `not_hidden`. Destination products the connection never synced are
 counted, not judged (`unmanaged`).
+
+Pixlpay -> Medusa (products by external id) is in drift_medusa.py, with the same report.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from catalog_sync.models import canonical_hash
 from catalog_sync.product_parts import variant_payload
 from catalog_sync.store.state import EntityState
 
-DriftKind = Literal["differs", "missing", "not_hidden"]
+DriftKind = Literal["differs", "missing", "not_hidden", "extra", "unreadable"]
 MAX_PAGES = 10_000
 
 
@@ -51,13 +53,16 @@ class Drifted:
     kind: DriftKind
     sku: str
     source_id: int | None
-    dest_id: int | None
+    dest_id: int | str | None
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (source, destination)
+    external_id: str | None = None  # what matches the two sides when it is not the SKU
 
     def as_dict(self) -> dict[str, Any]:
+        matched_by = {"external_id": self.external_id} if self.external_id is not None else {}
         return {
             "kind": self.kind,
             "sku": self.sku,
+            **matched_by,
             "source_id": self.source_id,
             "dest_id": self.dest_id,
             "fields": {name: {"source": a, "destination": b} for name, (a, b) in self.fields.items()},

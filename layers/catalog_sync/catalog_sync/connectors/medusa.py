@@ -63,6 +63,11 @@ def handle_for(external_id: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", external_id.lower()).strip("-")
 
 
+def category_handle(source_id: int) -> str:
+    """The Medusa product category a source category becomes (found again by this handle)."""
+    return f"pixlpay-category-{source_id}"
+
+
 def brand_external_id(name: str) -> str:
     return "pixlpay_brand_" + re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
@@ -144,7 +149,7 @@ class MedusaClient:
     # --- the engine's ProductDestination protocol ---------------------------------------------------
 
     def ensure_category(self, category: Grouping) -> str:
-        handle = f"pixlpay-category-{category.source_id}"
+        handle = category_handle(category.source_id)
         body = self.http.request("GET", "product-categories", params={"handle": handle, "limit": 1})
         found = body.get("product_categories") or []
         payload = {"name": category.name, "handle": handle, "is_active": True}
