@@ -21,7 +21,8 @@ Medusa 2.21.2 did under the contract tests (tests/contract/medusa; `make contrac
   the variant's `updated_at`, not the product's. See medusa_sim_forwarder.py.
 - webhook forwarding (our subscriber, integrations/medusa-brand): with `webhook_url`, every product
   create/update/delete and variant change through the API is POSTed there as the subscriber sends it,
-  signed per Standard Webhooks with `webhook_secret`, retried a few times; `deliveries` lists them.
+  signed per Standard Webhooks with `webhook_secret`, retried a few times; `deliveries` lists them. A
+  create sends product.created, then product.updated per variant (its product-variant.created).
 - product categories: `GET/POST /admin/product-categories`, `GET/POST /admin/product-categories/{id}`.
 - stores and sales channels: `GET /admin/stores` (one store, `default_sales_channel_id`), `GET
   /admin/sales-channels`, `POST /admin/sales-channels/{id}/products {add, remove}`. A fresh store has one
@@ -264,6 +265,8 @@ class MedusaStore(DeliveryLog, JsonStore):  # deliveries: our subscriber's webho
         if not rest and method == "POST":
             created = self._create_product(body)
             self._forward("product.created", created)
+            for _ in created["variants"]:  # Medusa's create workflow also emits product-variant.created
+                self._forward("product-variant.created", created)
             return 200, {"product": self._http_view(created, query.get("fields"))}
         if not rest or len(rest) not in (1, 2, 3) or (len(rest) > 1 and rest[1] != "variants"):
             raise _NoRoute
