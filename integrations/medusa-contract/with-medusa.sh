@@ -12,7 +12,9 @@
 #      (version, Brand Module, config); later runs restore that state from a cached dump in seconds.
 #   4. `medusa start` on 127.0.0.1 (meanwhile `tsc --noEmit` type-checks the Brand Module), a secret API key
 #      minted through the Admin API (admin login -> JWT -> POST /admin/api-keys), then COMMAND with
-#      MEDUSA_URL and MEDUSA_SECRET_KEY in its environment.
+#      MEDUSA_URL and MEDUSA_SECRET_KEY in its environment, and CATALOG_SYNC_WEBHOOK_URL (a free 127.0.0.1
+#      port nothing listens on until a test does) and CATALOG_SYNC_WEBHOOK_SECRET, which Medusa's webhook
+#      forwarder was started with.
 # Anything that stops Medusa from starting exits non-zero with the reason (and the server log's tail).
 set -euo pipefail
 
@@ -146,6 +148,12 @@ fi
 # --- Medusa server ---------------------------------------------------------------------------------------
 PORT=$(free_port)
 export MEDUSA_URL="http://127.0.0.1:$PORT"
+# The webhook forwarder (integrations/medusa-brand/src/subscribers) sends to a listener the tests open on
+# this port, signed with this run's secret.
+HOOK_PORT=$(free_port)
+export CATALOG_SYNC_WEBHOOK_URL="http://127.0.0.1:$HOOK_PORT/webhooks/pixlpay-and-medusa/destination"
+export CATALOG_SYNC_WEBHOOK_SECRET="whsec_$(node -p 'require("crypto").randomBytes(24).toString("base64")')"
+export CATALOG_SYNC_WEBHOOK_BACKOFF_MS=200 CATALOG_SYNC_WEBHOOK_MAX_ATTEMPTS=3
 say "starting Medusa on $MEDUSA_URL"
 setsid npx medusa start -H 127.0.0.1 -p "$PORT" >"$RUN_DIR/medusa.log" 2>&1 &
 SERVER_PID=$!

@@ -15,6 +15,14 @@ Medusa 2.21.2 did under the contract tests (tests/contract/medusa; `make contrac
   `invalid_data`. `metadata` is merged on update (`""` deletes a key, null stores null). Categories and
   sales channels come back as full objects, option values as objects, prices as objects with a new id per
   update. `sales_channels: [{id}]` on create/update sets the product's channels.
+- `DELETE /admin/products/{id}` soft-deletes (`{id, object: "product", deleted: true}`, then 404). The
+  products list takes `updated_at[$gt|$gte|$lt|$lte|$eq]`, `order` (one field; `a,b` is a 500) and refuses
+  `id[$op]` (400); ties in `updated_at` come in no id order (here: by id descending). A variant update moves
+  the variant's `updated_at`, not the product's. See medusa_sim_forwarder.py.
+- webhook forwarding (our subscriber, integrations/medusa-brand): with `webhook_url`, every product
+  create/update/delete and variant change through the API is POSTed there as the subscriber sends it,
+  signed per Standard Webhooks with `webhook_secret`, retried a few times; `deliveries` lists them. A
+  create sends product.created, then product.updated per variant (its product-variant.created).
 - product categories: `GET/POST /admin/product-categories`, `GET/POST /admin/product-categories/{id}`.
 - stores and sales channels: `GET /admin/stores` (one store, `default_sales_channel_id`), `GET
   /admin/sales-channels`, `POST /admin/sales-channels/{id}/products {add, remove}`. A fresh store has one
@@ -38,9 +46,18 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
+from catalog_sync_local.bigcommerce_sim_webhooks import DeliveryLog
 from catalog_sync_local.medusa_sim_fields import QueryError, check_query, everything, paged, shape
+from catalog_sync_local.medusa_sim_forwarder import (
+    ForwarderDispatcher,
+    OrderError,
+    check_product_query,
+    forwarded_body,
+    ordered,
+    time_filters_match,
+)
 from catalog_sync_local.pixlpay_sim import JsonStore
 
 STATUSES = ("draft", "proposed", "published", "rejected")
@@ -71,7 +88,7 @@ class _NoRoute(Exception):
     """Express's answer to a route nobody registered."""
 
 
-class MedusaStore(JsonStore):
+class MedusaStore(DeliveryLog, JsonStore):  # deliveries: our subscriber's webhook forwarding
     server_name = "medusa-sim"
 
     def __init__(
@@ -81,14 +98,23 @@ class MedusaStore(JsonStore):
         clock: Callable[[], float] = time.time,
         brand_module: BrandModule = "catalog-sync",
         publishable_key: str = "pk_test",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        delivery_attempts: int = 3,
+        delivery_backoff_s: float = 0.05,
     ) -> None:
         super().__init__()
+        self.webhook_url = webhook_url
+        self._dispatcher: ForwarderDispatcher = ForwarderDispatcher(
+            secret=webhook_secret, max_attempts=delivery_attempts, backoff_s=delivery_backoff_s
+        )
         self.api_key = api_key
         self.clock = clock
         self.brand_module = brand_module
         self.publishable_key = publishable_key
         self._seq = itertools.count(1)
         self._products: dict[str, dict[str, Any]] = {}
+        self._deleted: dict[str, dict[str, Any]] = {}  # soft-deleted products (deleted_at set)
         self._categories: dict[str, dict[str, Any]] = {}
         self._brands: dict[str, dict[str, Any]] = {}
         self._brand_of: dict[str, str] = {}  # product id -> brand id (the module link)
@@ -114,6 +140,23 @@ class MedusaStore(JsonStore):
             "created_at": now,
             "updated_at": now,
         }
+
+    def start(self) -> Self:
+        super().start()
+        self._dispatcher.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and forwarding (each within about two seconds)."""
+        super().stop()
+        self._dispatcher.stop()
+
+    def _forward(self, event_name: str, product: Mapping[str, Any]) -> None:
+        """What our subscriber does (integrations/medusa-brand/src/subscribers): a variant event is sent as
+        product.updated of its product; nothing without a webhook URL."""
+        if not self.webhook_url:
+            return
+        self._dispatcher.enqueue_event(self.webhook_url, forwarded_body(event_name, product, self._now()))
 
     # --- reading the store --------------------------------------------------------------------------
 
@@ -210,11 +253,21 @@ class MedusaStore(JsonStore):
         self, method: str, rest: list[str], query: dict[str, str], body: Any
     ) -> tuple[int, Any]:
         if not rest and method == "GET":  # undeclared filters are ignored here (categories refuse them)
-            found = [p for p in self._products.values() if self._product_matches(p, query)]
-            views = [self._http_view(p, query.get("fields")) for p in found]
+            try:
+                check_product_query(query)
+                found = [p for p in self._products.values() if self._product_matches(p, query)]
+            except OrderError:
+                raise _Error(500, "unknown_error", "An unknown error occurred.") from None
+            except ValueError as exc:
+                raise _Error(400, "invalid_data", str(exc)) from None
+            views = [self._http_view(p, query.get("fields")) for p in ordered(found, query.get("order"))]
             return 200, paged("products", views, query, 50)
         if not rest and method == "POST":
-            return 200, {"product": self._http_view(self._create_product(body), query.get("fields"))}
+            created = self._create_product(body)
+            self._forward("product.created", created)
+            for _ in created["variants"]:  # Medusa's create workflow also emits product-variant.created
+                self._forward("product-variant.created", created)
+            return 200, {"product": self._http_view(created, query.get("fields"))}
         if not rest or len(rest) not in (1, 2, 3) or (len(rest) > 1 and rest[1] != "variants"):
             raise _NoRoute
         product = self._products.get(rest[0])
@@ -224,11 +277,20 @@ class MedusaStore(JsonStore):
             check_query(query, ())
             return 200, {"product": self._http_view(product, query.get("fields"))}
         if len(rest) == 1 and method == "POST":
-            return 200, {"product": self._http_view(self._update_product(product, body), query.get("fields"))}
+            updated = self._update_product(product, body)
+            self._forward("product.updated", updated)
+            return 200, {"product": self._http_view(updated, query.get("fields"))}
+        if len(rest) == 1 and method == "DELETE":
+            now = self._now()
+            product["deleted_at"] = product["updated_at"] = now
+            del self._products[product["id"]]
+            self._deleted[product["id"]] = product
+            self._forward("product.deleted", product)
+            return 200, {"id": product["id"], "object": "product", "deleted": True}
         if len(rest) == 2 and method == "POST":
             self._check_sku(body.get("sku"), None)
             self._add_variant(product, body)
-            product["updated_at"] = self._now()
+            self._forward("product-variant.created", product)
             return 200, {"product": self._http_view(product, query.get("fields"))}
         if len(rest) == 3 and method == "POST":
             variant = next((v for v in product["variants"] if v["id"] == rest[2]), None)
@@ -241,11 +303,14 @@ class MedusaStore(JsonStore):
                     variant[key] = copy.deepcopy(body[key])
             if "prices" in body:
                 variant["prices"] = self._prices(variant["id"], body["prices"])
-            variant["updated_at"] = product["updated_at"] = self._now()
+            variant["updated_at"] = self._now()  # the product's own updated_at stays (observed on 2.21.2)
+            self._forward("product-variant.updated", product)
             return 200, {"product": self._http_view(product, query.get("fields"))}
         raise _NoRoute
 
     def _product_matches(self, product: Mapping[str, Any], query: Mapping[str, str]) -> bool:
+        if not time_filters_match(product, query):
+            return False
         for key in ("id", "handle", "external_id", "title", "status"):
             if key in query and product.get(key) != query[key]:
                 return False

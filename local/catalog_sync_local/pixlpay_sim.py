@@ -10,7 +10,10 @@ answers `{success: true, data}` and, for lists, `meta{current_page, last_page, p
 message: "Product not found"}`. Rate limit: `quota` requests per `window_s` per token (60 a minute live),
 `X-RateLimit-Limit` / `X-RateLimit-Remaining` on every answer, 429 with `Retry-After` beyond. Prices are
 decimal strings, times ISO-8601 UTC to the second. `PUT /products/{id}` (the write-back of seed 000)
-updates `name, description, price, is_active`. `JsonServer` is shared with the Medusa simulator.
+updates `name, description, price, is_active` (the assumed endpoint of catalog_sync.connectors.pixlpay: the
+public docs list no product write): it bumps `updated_at`, is kept in `write_log`, answers `{success, data,
+message}` and sends `product.updated` like a dashboard edit; a bad body is 422 `VALIDATION_ERROR` with
+per-field `errors` (docs.pixlpay.net/guides/error-handling). `JsonServer` is shared with the Medusa simulator.
 
 Webhooks (docs.pixlpay.net/developers/api/webhooks and /developers/webhooks/events): `GET/POST /webhooks`,
 `GET/PUT/DELETE /webhooks/{id}` with `{url, events[], is_active}`; creating one answers its signing `secret`
@@ -72,6 +75,14 @@ WEBHOOK_EVENTS = frozenset(
 )
 Reply = tuple[int, Any, dict[str, str]]
 Handler = Callable[[str, str, dict[str, str], Any, Mapping[str, str]], Reply]
+
+
+class PixlpayWrite(NamedTuple):
+    """One write-back through the API (`PUT /products/{id}`), as the simulator accepted it."""
+
+    product_id: int
+    fields: dict[str, Any]  # the body as sent
+    at: str  # the product's new updated_at
 
 
 class RequestRecord(NamedTuple):
@@ -193,6 +204,7 @@ class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the eve
         self.clock = clock
         self.webhook_secret = webhook_secret
         self._products: dict[int, dict[str, Any]] = {}
+        self._writes: list[PixlpayWrite] = []
         self._ids = itertools.count(1)
         self._limiter = FixedWindow(quota, window_s, clock)
         self._webhooks: dict[int, dict[str, Any]] = {}
@@ -266,6 +278,12 @@ class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the eve
     def products(self) -> list[dict[str, Any]]:
         with self._lock:
             return [copy.deepcopy(p) for _, p in sorted(self._products.items())]
+
+    @property
+    def write_log(self) -> list[PixlpayWrite]:
+        """Every write-back the API accepted, in order (the merchant's dashboard edits are not in it)."""
+        with self._lock:
+            return list(self._writes)
 
     def _now(self) -> str:
         return datetime.fromtimestamp(int(self.clock()), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -367,20 +385,18 @@ class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the eve
         if method == "GET":
             return 200, {"success": True, "data": product}
         if method == "PUT":
-            if not isinstance(body, dict):
+            errors = _product_write_errors(body)
+            if errors:
                 return 422, {
                     "success": False,
-                    "error": "Validation Error",
-                    "message": "body must be an object",
+                    "error": "VALIDATION_ERROR",
+                    "message": "The given data was invalid",
+                    "errors": errors,
                 }
-            unknown = set(body) - {"name", "description", "price", "is_active"}
-            if unknown:
-                return 422, {
-                    "success": False,
-                    "error": "Validation Error",
-                    "message": f"unknown: {sorted(unknown)}",
-                }
-            return 200, {"success": True, "data": self.update_product(product["id"], **body)}
+            with self._lock:
+                self._writes.append(PixlpayWrite(product["id"], copy.deepcopy(body), self._now()))
+            updated = self.update_product(product["id"], **body)
+            return 200, {"success": True, "data": updated, "message": "Product updated successfully"}
         return 405, {"success": False, "error": "Method Not Allowed", "message": method}
 
     def _webhooks_route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
@@ -520,6 +536,29 @@ def _check_webhook(fields: Mapping[str, Any], *, required: bool) -> None:
         errors["is_active"] = ["The is_active field must be true or false."]
     if errors:
         raise _Invalid(errors)
+
+
+def _product_write_errors(body: Any) -> dict[str, list[str]]:
+    """What Pixlpay's validation would say about a write-back body (empty: valid)."""
+    if not isinstance(body, dict) or not body:
+        return {"body": ["The body must be an object with at least one field."]}
+    errors: dict[str, list[str]] = {}
+    for key in sorted(set(body) - {"name", "description", "price", "is_active"}):
+        errors[key] = [f"The {key} field is not allowed."]
+    if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+        errors["name"] = ["The name field must be a non-empty string."]
+    if "description" in body and not isinstance(body["description"], str):
+        errors["description"] = ["The description field must be a string."]
+    if "price" in body:
+        try:
+            ok = not isinstance(body["price"], bool) and 0 <= float(body["price"]) < 1e8
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            errors["price"] = ["The price must be a number between 0 and 99999999.99."]
+    if "is_active" in body and not isinstance(body["is_active"], bool):
+        errors["is_active"] = ["The is_active field must be true or false."]
+    return errors
 
 
 def _public(hook: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,16 +18,21 @@ BigCommerce (`{scope, store_id, data{type,id,...}, hash, created_at, producer}`)
 
 Pixlpay (`{id?, event_type | event, created_at | timestamp?, data{product_id | id}}`, docs.pixlpay.net
 and seed 000): product.created|updated|deleted -> product `data.product_id` (or `data.id`).
+
+Medusa has no webhooks; our subscriber (integrations/medusa-brand) sends `{type, timestamp, data{id,
+external_id, updated_at}}` signed per Standard Webhooks: `parse_medusa_product_event` reads it.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from catalog_sync.errors import PayloadInvalid
 from catalog_sync.sync_request import Action, EntityType, Side, SyncRequest
 
 Target = tuple[EntityType, int | str, Action]  # Medusa ids are strings
@@ -290,3 +295,95 @@ def _validate_data[M: BaseModel](model: type[M], data: dict[str, Any], topic: st
 
 def _is_small_scalar(value: object) -> bool:
     return isinstance(value, int | float | bool) or (isinstance(value, str) and len(value) <= 128)
+
+
+# --------------------------------------------------------------------------------------------------
+# Medusa (our subscriber's deliveries: integrations/medusa-brand/src/subscribers/catalog-sync-webhook.ts)
+# --------------------------------------------------------------------------------------------------
+
+MedusaAction = Literal["created", "updated", "deleted"]
+MEDUSA_PRODUCT_EVENTS: dict[str, MedusaAction] = {
+    "product.created": "created",
+    "product.updated": "updated",
+    "product.deleted": "deleted",
+}
+
+
+class MedusaEventInvalid(PayloadInvalid):
+    """A Medusa delivery body that is not the subscriber's JSON shape (the message names the field)."""
+
+    code = "invalid_medusa_event"
+
+
+class MedusaEventUnknown(MedusaEventInvalid):
+    """A well-formed delivery of an event type catalog-sync does not sync (acknowledge it, sync nothing)."""
+
+    code = "unknown_medusa_event"
+
+
+@dataclass(frozen=True)
+class MedusaProductEvent:
+    action: MedusaAction
+    product_id: str  # prod_...
+    external_id: str | None  # e.g. pixlpay_12; None for a product Medusa made itself
+    updated_at: datetime | None  # the product's updated_at when the event was sent (None once deleted)
+    timestamp: datetime  # when the subscriber sent it
+
+
+class _MedusaData(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+    external_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    updated_at: Annotated[datetime, Field(strict=False)] | None = None
+
+
+class _MedusaBody(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
+
+    type: Annotated[str, Field(min_length=1, max_length=128)]
+    timestamp: Annotated[datetime, Field(strict=False)]
+    data: _MedusaData
+
+
+def parse_medusa_product_event(body: bytes | str) -> MedusaProductEvent:
+    """The subscriber's delivery `{"type": "product.updated", "timestamp": "<ISO>", "data": {"id": "prod_…",
+    "external_id": "pixlpay_12" | null, "updated_at": "<ISO>" | null}}` as a MedusaProductEvent.
+
+    Raises MedusaEventInvalid (not JSON, not an object, a missing or mistyped field: the message names the
+    field, never echoes the input) or MedusaEventUnknown (a well-formed body of another event type).
+    Times without a zone are read as UTC.
+    """
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MedusaEventInvalid("Medusa event: the body is not JSON") from None
+    if not isinstance(raw, dict):
+        raise MedusaEventInvalid("Medusa event: the body must be a JSON object")
+    try:
+        parsed = _MedusaBody.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)[:3]
+        )
+        raise MedusaEventInvalid(f"Medusa event: {problems}") from None
+    action = MEDUSA_PRODUCT_EVENTS.get(parsed.type)
+    if action is None:
+        raise MedusaEventUnknown(f"Medusa event: type {parsed.type[:64]!r} is not a product event we sync")
+    return MedusaProductEvent(
+        action=action,
+        product_id=parsed.data.id,
+        external_id=parsed.data.external_id,
+        updated_at=_utc(parsed.data.updated_at),
+        timestamp=_utc(parsed.timestamp),
+    )
+
+
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: None) -> None: ...
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)

@@ -8,6 +8,7 @@ Each fact takes an `Api` and asserts; names say what Medusa does.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -283,4 +284,60 @@ FACTS: list[Callable[[Api], None]] = [
     the_storefront_sees_only_published_products_in_its_sales_channel,
     a_variant_sku_is_unique_until_renamed,
     a_variant_is_added_by_post_and_two_cannot_share_option_values,
+]
+
+
+# --- two-way sync (issue 12): the cursor pull's filters and what moves updated_at -------------------------
+
+
+def products_filter_on_updated_at_and_order_by_one_field(api: Api) -> None:
+    first, second = api.new_product(), api.new_product()
+    second = api.ok(api.post(f"/admin/products/{second['id']}", {"title": "Fact later"}))["product"]
+    since = first["updated_at"]
+    listed = api.ok(
+        api.get(
+            "/admin/products",
+            **{"updated_at[$gte]": since, "order": "updated_at", "fields": "id,updated_at", "limit": 200},
+        )
+    )
+    ids = [p["id"] for p in listed["products"]]
+    assert ids.index(first["id"]) < ids.index(second["id"])
+    times = [p["updated_at"] for p in listed["products"]]
+    assert times == sorted(times) and min(times) >= since
+    after = api.ok(api.get("/admin/products", **{"updated_at[$gt]": since, "fields": "id", "limit": 200}))
+    assert first["id"] not in [p["id"] for p in after["products"]]
+    exact = api.ok(
+        api.get("/admin/products", **{"updated_at[$eq]": second["updated_at"], "fields": "id", "order": "id"})
+    )
+    assert second["id"] in [p["id"] for p in exact["products"]]
+    newest = api.ok(api.get("/admin/products", order="-updated_at", fields="id,updated_at", limit=1))
+    assert newest["products"][0]["updated_at"] >= second["updated_at"]
+    two_fields = api.get("/admin/products", order="updated_at,id", fields="id")
+    assert two_fields.status_code == 500 and two_fields.json()["type"] == "unknown_error"
+    keyset = api.get("/admin/products", **{"id[$gt]": first["id"], "fields": "id"})
+    assert keyset.status_code == 400 and keyset.json()["type"] == "invalid_data"
+
+
+def a_variant_price_edit_moves_the_variants_updated_at_not_the_products(api: Api) -> None:
+    product = api.new_product()
+    variant = product["variants"][0]
+    time.sleep(0.01)  # timestamps are milliseconds
+    path = f"/admin/products/{product['id']}/variants/{variant['id']}"
+    after = api.ok(api.post(path, {"prices": [{"amount": 9, "currency_code": "eur"}]}))["product"]
+    assert after["updated_at"] == product["updated_at"]
+    assert after["variants"][0]["updated_at"] > variant["updated_at"]
+
+
+def a_deleted_product_answers_deleted_and_is_gone(api: Api) -> None:
+    pid = api.new_product()["id"]
+    resp = requests.delete(f"{api.url}/admin/products/{pid}", headers=api.auth(), timeout=30)
+    assert resp.status_code == 200 and resp.json() == {"id": pid, "object": "product", "deleted": True}
+    assert api.get(f"/admin/products/{pid}").status_code == 404
+    assert api.ok(api.get("/admin/products", id=pid, fields="id"))["products"] == []
+
+
+FACTS += [
+    products_filter_on_updated_at_and_order_by_one_field,
+    a_variant_price_edit_moves_the_variants_updated_at_not_the_products,
+    a_deleted_product_answers_deleted_and_is_gone,
 ]

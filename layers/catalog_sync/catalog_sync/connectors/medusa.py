@@ -26,18 +26,31 @@ How a flat source product (Pixlpay) lands in Medusa:
 - metadata: Medusa merges `metadata` on update and deletes a key only when sent `""`, so a key we stop
   using (`pixlpay_stock` once the stock is unknown) is sent as `""`.
 - soft delete: `status: draft` plus `metadata.pixlpay_deleted: true`; restored by the next sync.
+
+Two-way (issue 12; medusa_changes.py): `get_product_state` reads what flows back to Pixlpay, and
+`update_product_fields` writes just those fields; `changed_products` is the cursor pull on `updated_at`.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from catalog_sync.connections import MedusaEndpoint
 from catalog_sync.connectors.http import HttpStatusError, JsonHttpClient
+from catalog_sync.connectors.medusa_changes import (
+    STATE_FIELDS,
+    STATUSES,
+    ChangedProducts,
+    MedusaProductState,
+    UpdatedAtCursor,
+    changed_products,
+    product_state,
+)
 from catalog_sync.errors import PermanentError
 from catalog_sync.models import FlatProduct, Grouping
 
@@ -57,6 +70,22 @@ logger = logging.getLogger(__name__)
 
 class NoSalesChannel(PermanentError):
     code = "no_sales_channel"
+
+
+class MedusaWriteInvalid(PermanentError):
+    """A two-way write refused before it was sent: an unknown field or a value Medusa cannot take."""
+
+    code = "medusa_write_invalid"
+
+
+class MedusaProductNotFound(PermanentError):
+    code = "medusa_product_not_found"
+
+
+class MedusaNoVariant(PermanentError):
+    """A price write to a product without a variant to carry it."""
+
+    code = "medusa_no_variant"
 
 
 def handle_for(external_id: str) -> str:
@@ -139,6 +168,60 @@ class MedusaClient:
                 )
             self._channel = str(found[0])
         return self._channel
+
+    # --- two-way: what flows back to Pixlpay, and the cursor pull ------------------------------------
+
+    def get_product_state(self, product_id: str) -> MedusaProductState | None:
+        """Title, description, status, the first variant's price in the connection's currency, external_id
+        and times of one product; None when Medusa has no such product (404)."""
+        try:
+            body = self.http.request("GET", f"products/{product_id}", params={"fields": STATE_FIELDS})
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return product_state(body["product"], self.currency_code)
+
+    def update_product_fields(self, product_id: str, fields: Mapping[str, Any]) -> MedusaProductState:
+        """Write some of `title`, `description`, `status` (one POST to the product) and `price` (the
+        first variant's price in the connection's currency; its prices in other currencies are kept);
+        answer the product's state afterwards. Raises MedusaWriteInvalid before sending anything,
+        MedusaProductNotFound (404), MedusaNoVariant (a price for a product without a variant)."""
+        product_part, price = _two_way_write(fields)
+        try:
+            if product_part:
+                self.update_product(product_id, product_part)
+            if price is not None:
+                self._write_price(product_id, price)
+            state = self.get_product_state(product_id)
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                raise MedusaProductNotFound(f"medusa product {product_id} not found") from exc
+            raise
+        if state is None:
+            raise MedusaProductNotFound(f"medusa product {product_id} not found")
+        return state
+
+    def _write_price(self, product_id: str, amount: float) -> None:
+        product = self.http.request("GET", f"products/{product_id}", params={"fields": STATE_FIELDS})[
+            "product"
+        ]
+        variants = product.get("variants") or []
+        if not variants:
+            raise MedusaNoVariant(f"medusa product {product_id} has no variant to carry a price")
+        variant = variants[0]
+        kept = [
+            {"id": p["id"], "amount": p["amount"], "currency_code": p["currency_code"]}
+            for p in variant.get("prices") or []
+            if p.get("currency_code") != self.currency_code
+        ]
+        prices = [*kept, {"amount": amount, "currency_code": self.currency_code}]
+        self.update_variant(product_id, str(variant["id"]), {"prices": prices})
+
+    def changed_products(self, since: UpdatedAtCursor | None, *, limit: int = 50) -> ChangedProducts:
+        """One page of the products changed after `since` (None: from the start), in (updated_at, id)
+        order, with the cursor to checkpoint and pass next; see medusa_changes.py for how ties are read."""
+        return changed_products(self.http, self.currency_code, since, limit=limit)
 
     def create_brand(self, payload: dict[str, Any]) -> dict[str, Any]:
         return dict(self.http.request("POST", "brands", json=payload)["brand"])
@@ -268,6 +351,40 @@ class MedusaClient:
             sku = variant.get("sku")
             if sku and TOMBSTONE_SKU not in sku:
                 self.update_variant(dest_id, str(variant["id"]), {"sku": f"{sku}{TOMBSTONE_SKU}{dest_id}"})
+
+
+def _two_way_write(fields: Mapping[str, Any]) -> tuple[dict[str, Any], float | None]:
+    """(the product's own fields to POST, the price or None), validated."""
+    if not isinstance(fields, Mapping) or not fields:
+        raise MedusaWriteInvalid("a medusa write needs at least one of title, description, status, price")
+    unknown = sorted(set(fields) - {"title", "description", "status", "price"})
+    if unknown:
+        raise MedusaWriteInvalid(f"medusa two-way write cannot change {', '.join(map(str, unknown))}")
+    product: dict[str, Any] = {}
+    if "title" in fields:
+        if not isinstance(fields["title"], str) or not fields["title"].strip():
+            raise MedusaWriteInvalid("title must be a non-blank string")
+        product["title"] = fields["title"]
+    if "description" in fields:
+        if fields["description"] is not None and not isinstance(fields["description"], str):
+            raise MedusaWriteInvalid("description must be a string or null")
+        product["description"] = fields["description"]
+    if "status" in fields:
+        if fields["status"] not in STATUSES:
+            raise MedusaWriteInvalid(f"status must be one of {', '.join(STATUSES)}")
+        product["status"] = fields["status"]
+    price: float | None = None
+    if "price" in fields:
+        value = fields["price"]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise MedusaWriteInvalid("price must be a finite number >= 0 (major units)")
+        price = float(value)
+    return product, price
 
 
 def _no_brand_module(exc: HttpStatusError) -> str | None:

@@ -7,15 +7,26 @@ time (pull sync runs in audit mode); 60 requests a minute per token, 429 beyond.
 `id, name, description, price` (a decimal string), `compare_price`, `is_active, type, sku, stock`,
 `category{id, name, slug}`, `images[]{url, is_primary}`, `updated_at`.
 
-`update_product` is the write-back of a later issue: the public docs list no product write endpoint yet
-(seed 000: "when write endpoints available"), so it sends `PUT /products/{id}` with the changed fields,
-the REST shape the API's other resources use.
+Write-back (seed 000's "Bidirectional Sync": name, description, price, is_active) - an ASSUMED endpoint.
+Pixlpay's public API documents no product write: its API overview (docs.pixlpay.net/developers/api) lists
+only `GET /products` and `GET /products/{id}`, and the Products API page says "Fetch product information".
+Yet its token scopes include `products:write` ("Create, update, and delete products";
+docs.pixlpay.net/guide/integrations/api-tokens), so one exists or is planned. `update_product` models the
+closest real shape, the one the API's webhooks resource uses for its update: `PUT /products/{id}` with a
+JSON body of only the fields to change (`price` as the decimal string the API answers with), answered
+`{success: true, data: <the product>}`. Errors follow the documented error handling
+(docs.pixlpay.net/guides/error-handling): 404 not found, 403 a token without the scope, 422
+`{success: false, error: "VALIDATION_ERROR", message, errors: {field: [...]}}`. Confirm with Pixlpay before
+relying on it live; the simulator (catalog_sync_local.pixlpay_sim) serves exactly this shape.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from catalog_sync.connections import PixlpayEndpoint
@@ -26,6 +37,31 @@ from catalog_sync.models import FlatProduct, Grouping
 
 API_PREFIX = "/api/external/v1"
 MAX_PER_PAGE = 100
+# What the write-back may change (seed 000): nothing else is ever sent.
+WRITABLE_FIELDS = ("name", "description", "price", "is_active")
+MAX_NAME_CHARS = 255
+MAX_DESCRIPTION_CHARS = 65_535
+
+
+class PixlpayWriteInvalid(PermanentError):
+    """A write-back refused before it was sent: an unknown field or a value Pixlpay cannot take."""
+
+    code = "pixlpay_write_invalid"
+
+
+class PixlpayProductNotFound(PermanentError):
+    code = "pixlpay_product_not_found"
+
+
+class PixlpayWriteRefused(PermanentError):
+    """Pixlpay refused the write: 422 (its per-field `errors` are kept) or 403 (no products:write scope)."""
+
+    code = "pixlpay_write_refused"
+
+    def __init__(self, message: str, *, status: int, errors: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.errors = dict(errors or {})
 
 
 def external_id(product_id: int) -> str:
@@ -80,12 +116,36 @@ class PixlpayClient:
                 return None
             raise
 
-    def update_product(self, product_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Write back `name`, `description`, `price` (sent as Pixlpay's decimal string) or `is_active`."""
-        body = dict(changes)
-        if "price" in body and body["price"] is not None:
-            body["price"] = f"{float(body['price']):.2f}"
-        return dict(self.http.request("PUT", f"products/{product_id}", json=body)["data"])
+    def update_product(self, product_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """Write back some of `name`, `description`, `price`, `is_active` (see the module docstring for the
+        endpoint); answers the product as Pixlpay holds it after the write (its new `updated_at` included).
+
+        Raises PixlpayWriteInvalid before sending anything for another field or a bad value (`price` takes
+        a number or decimal string >= 0 and is sent as Pixlpay's 2-decimal string), PixlpayProductNotFound
+        (404) and PixlpayWriteRefused (422 with Pixlpay's per-field `errors`, 403); 429/5xx are retried by
+        the HTTP client and end as RetriableError.
+        """
+        if isinstance(product_id, bool) or not isinstance(product_id, int) or product_id < 1:
+            raise PixlpayWriteInvalid(f"pixlpay product id must be a positive integer, got {product_id!r}")
+        body = write_body(fields)
+        try:
+            answer = self.http.request("PUT", f"products/{product_id}", json=body)
+        except HttpStatusError as exc:
+            if exc.status == 404:
+                raise PixlpayProductNotFound(f"pixlpay product {product_id} not found") from exc
+            if exc.status in (403, 422):
+                errors = _error_fields(exc.body)
+                raise PixlpayWriteRefused(
+                    f"pixlpay refused the write to product {product_id} ({exc.status}): "
+                    f"{', '.join(sorted(errors)) or exc.body[:200]}",
+                    status=exc.status,
+                    errors=errors,
+                ) from exc
+            raise
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict) or data.get("id") != product_id:
+            raise PermanentError(f"pixlpay answered the write to product {product_id} without that product")
+        return data
 
     # --- webhooks (docs.pixlpay.net/developers/api/webhooks): one endpoint, a list of events ------------
 
@@ -110,6 +170,58 @@ class PixlpayClient:
     def fetch_product(self, product_id: int) -> FlatProduct | None:
         data = self.get_product(product_id)
         return None if data is None else product_from_pixlpay(data)
+
+
+def write_body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The write-back's JSON body: only the writable fields, validated, `price` as a 2-decimal string."""
+    if not isinstance(fields, Mapping) or not fields:
+        raise PixlpayWriteInvalid(f"a pixlpay write needs at least one of {', '.join(WRITABLE_FIELDS)}")
+    unknown = sorted(set(fields) - set(WRITABLE_FIELDS))
+    if unknown:
+        raise PixlpayWriteInvalid(f"pixlpay write-back cannot change {', '.join(map(str, unknown))}")
+    body: dict[str, Any] = {}
+    if "name" in fields:
+        name = fields["name"]
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_CHARS:
+            raise PixlpayWriteInvalid(f"name must be a non-blank string of at most {MAX_NAME_CHARS} chars")
+        body["name"] = name
+    if "description" in fields:
+        description = fields["description"]
+        if description is None:
+            description = ""
+        if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
+            raise PixlpayWriteInvalid(f"description: a string of at most {MAX_DESCRIPTION_CHARS} chars")
+        body["description"] = description
+    if "price" in fields:
+        body["price"] = money(fields["price"])
+    if "is_active" in fields:
+        if not isinstance(fields["is_active"], bool):
+            raise PixlpayWriteInvalid("is_active must be true or false")
+        body["is_active"] = fields["is_active"]
+    return body
+
+
+def money(value: Any) -> str:
+    """A price as Pixlpay writes it: a decimal string with 2 places (half up); >= 0 and finite."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise PixlpayWriteInvalid("price must be a number or a decimal string")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PixlpayWriteInvalid("price must be finite")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise PixlpayWriteInvalid("price must be a number or a decimal string") from None
+    if not amount.is_finite() or amount < 0 or amount > Decimal("99999999.99"):
+        raise PixlpayWriteInvalid("price must be between 0 and 99999999.99")
+    return str(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _error_fields(body: str) -> dict[str, Any]:
+    try:
+        errors = json.loads(body).get("errors")
+    except (ValueError, AttributeError):
+        return {}
+    return dict(errors) if isinstance(errors, dict) else {}
 
 
 def product_from_pixlpay(data: Mapping[str, Any]) -> FlatProduct:
