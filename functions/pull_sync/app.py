@@ -18,7 +18,10 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from catalog_sync.connection_metrics import ConnectionMetrics
+from catalog_sync.connections import MedusaEndpoint
+from catalog_sync.connectors.medusa import MedusaClient
 from catalog_sync.jobs import audit_pull, pull_changes, time_left_from
+from catalog_sync.jobs.medusa_pull import pull_medusa_changes
 from catalog_sync.jobs.sources import cursor_source, destination_cursor_source, listing_pages, pull_mode
 from catalog_sync.services import get_services
 from catalog_sync.store.snapshots import SnapshotStore
@@ -72,7 +75,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 )
             done = [report]
             destination = destination_cursor_source(connection)
-            if destination is not None:  # a two-way connection's other side: the safety net for its webhooks
+            if isinstance(connection.destination, MedusaEndpoint) and connection.two_way:
+                done.append(
+                    pull_medusa_changes(
+                        name,
+                        MedusaClient.for_endpoint(connection.destination),
+                        services.queue,
+                        services.state,
+                        overlap_s=overlap,
+                        now=datetime.now(UTC),
+                        time_left_s=time_left,
+                    )
+                )
+            elif destination is not None:  # a two-way connection's other side: the net for its webhooks
                 done.append(
                     pull_changes(
                         name,

@@ -43,7 +43,7 @@ LOCAL_PARAMETERS = {"RetryBackoffBaseSeconds": "0"}
 
 
 class WebhookSource(Protocol):
-    """A source simulator that delivers webhooks (BigCommerce and Pixlpay stores)."""
+    """A simulator that delivers webhooks (BigCommerce and Pixlpay stores, Medusa's subscriber)."""
 
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool: ...
 
@@ -159,7 +159,7 @@ class Sandbox:
         if kind == "medusa":
             medusa = self.medusa_stores.get(endpoint["api_url"])
             if medusa is None:
-                medusa = MedusaStore(endpoint["api_key"]).start()
+                medusa = MedusaStore(endpoint["api_key"], webhook_secret=webhook_secret).start()
                 self.medusa_stores[endpoint["api_url"]] = medusa
             return medusa
         if kind != "bigcommerce":
@@ -222,7 +222,7 @@ class Sandbox:
         return [*self.stores.values(), *self.pixlpay_stores.values(), *self.medusa_stores.values()]
 
     def _webhook_sources(self) -> list[WebhookSource]:
-        return [*self.stores.values(), *self.pixlpay_stores.values()]
+        return [*self.stores.values(), *self.pixlpay_stores.values(), *self.medusa_stores.values()]
 
     def endpoint_urls(self) -> dict[str, str]:
         """Every connection endpoint's simulator URL, as "<connection>/<role>" -> URL."""
@@ -242,11 +242,12 @@ class Sandbox:
             self._register_pixlpay_webhook(name)
         else:
             self._register_bigcommerce_hooks(name)
-        if (
-            conn.get("direction") == "two-way"
-            and conn["destination"].get("kind", "bigcommerce") == "bigcommerce"
-        ):
+        if conn.get("direction") != "two-way":
+            return
+        if conn["destination"].get("kind", "bigcommerce") == "bigcommerce":
             self._register_bigcommerce_hooks(name, side="destination")
+        else:  # our Medusa subscriber, configured by its CATALOG_SYNC_WEBHOOK_URL
+            self.medusa_store(name).webhook_url = self.webhook_url(name) + "/destination"
 
     def _register_bigcommerce_hooks(self, name: str, *, side: str = "source") -> None:
         """Through our client, as `catalog-sync hooks sync` does (a hook per scope; the legacy scheme's

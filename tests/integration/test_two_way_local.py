@@ -60,3 +60,77 @@ def test_the_hourly_pull_brings_an_edit_at_d_whose_webhook_was_lost_to_c(sandbox
     assert [r["mode"] for r in result["connections"]] == ["cursor", "cursor@destination"]
     vase = c.get_product(created["id"])
     assert vase is not None and (vase["description"], vase["price"]) == ("Hand-made", 11)
+
+
+PIXLPAY_MEDUSA = "pixlpay-and-medusa"
+
+
+def _medusa_client(box: Sandbox) -> Any:
+    from pydantic import SecretStr
+
+    from catalog_sync.connections import MedusaEndpoint
+    from catalog_sync.connectors.medusa import MedusaClient
+
+    medusa = box.medusa_store(PIXLPAY_MEDUSA)
+    key = box.connection(PIXLPAY_MEDUSA)["destination"]["api_key"]
+    return MedusaClient.for_endpoint(
+        MedusaEndpoint(kind="medusa", api_url=medusa.api_url, api_key=SecretStr(key))
+    )
+
+
+def test_a_title_edited_in_medusa_and_a_price_edited_in_pixlpay_both_reach_both(
+    hooked_sandbox: Sandbox,
+) -> None:
+    box = hooked_sandbox
+    pixlpay, medusa = box.pixlpay_store(PIXLPAY_MEDUSA), box.medusa_store(PIXLPAY_MEDUSA)
+    created = pixlpay.create_product("Gold Rank", "5.00", description="Shiny", sku="GOLD-1")
+    box.settle()
+    [copy] = [p for p in medusa.products() if p.get("external_id") == f"pixlpay_{created['id']}"]
+
+    _medusa_client(box).update_product_fields(copy["id"], {"title": "Gold Rank+"})
+    pixlpay.update_product(created["id"], price="6.50")
+    box.settle()
+
+    source = pixlpay.get_product(created["id"])
+    state = _medusa_client(box).get_product_state(copy["id"])
+    assert (source["name"], float(source["price"])) == ("Gold Rank+", 6.5)
+    assert (state.title, state.price, state.status) == ("Gold Rank+", 6.5, "published")
+    writes = (len(pixlpay.write_log), len(medusa.request_log))
+    box.settle()  # the echoes of our writes are in: nothing more is written
+    assert len(pixlpay.write_log) == writes[0]
+    assert not [r for r in medusa.request_log[writes[1] :] if r[0] in ("POST", "DELETE")]
+
+
+def test_the_hourly_pull_brings_a_medusa_edit_whose_webhook_was_lost_to_pixlpay(sandbox: Sandbox) -> None:
+    pixlpay, medusa = sandbox.pixlpay_store(PIXLPAY_MEDUSA), sandbox.medusa_store(PIXLPAY_MEDUSA)
+    created = pixlpay.create_product("Iron Rank", "3.00", sku="IRON-1")  # no webhooks registered anywhere
+    sandbox.runtime.invoke("PullSyncFunction", {"connection": PIXLPAY_MEDUSA})
+    sandbox.settle()
+    [copy] = [p for p in medusa.products() if p.get("external_id") == f"pixlpay_{created['id']}"]
+
+    _medusa_client(sandbox).update_product_fields(copy["id"], {"description": "Sturdy", "status": "draft"})
+    result = sandbox.runtime.invoke("PullSyncFunction", {"connection": PIXLPAY_MEDUSA})
+    sandbox.settle()
+
+    assert [r["mode"] for r in result["connections"]] == ["audit", "cursor@destination"]
+    source = pixlpay.get_product(created["id"])
+    assert source is not None and (source["description"], source["is_active"]) == ("Sturdy", False)
+
+
+def test_the_destination_route_refuses_one_way_connections_and_unsigned_deliveries(sandbox: Sandbox) -> None:
+    import json
+
+    import requests
+
+    body = json.dumps(
+        {"type": "product.updated", "timestamp": "2026-12-03T10:00:00Z", "data": {"id": "prod_1"}}
+    )
+    headers = {"Content-Type": "application/json"}
+    one_way = requests.post(
+        sandbox.webhook_url("store-a-to-b") + "/destination", data=body, headers=headers, timeout=10
+    )
+    assert (one_way.status_code, one_way.json()["error"]) == (404, "not_two_way")
+    unsigned = requests.post(
+        sandbox.webhook_url(PIXLPAY_MEDUSA) + "/destination", data=body, headers=headers, timeout=10
+    )
+    assert unsigned.status_code == 401 and "error" in unsigned.json()

@@ -48,7 +48,7 @@ from catalog_sync.errors import (
     StorageUnavailable,
     UnsupportedMediaType,
 )
-from catalog_sync.payloads import Notification, model_for, summary_json, to_request
+from catalog_sync.payloads import Notification, medusa_notification, model_for, summary_json, to_request
 
 if TYPE_CHECKING:
     from catalog_sync.connections import Connection
@@ -152,8 +152,10 @@ def unique_delivery_id(body: bytes, now_s: float) -> str:
 
 
 def parse(source_kind: str, body: bytes) -> Notification:
-    """The payload as the connection's source kind's model; PayloadInvalid names what is wrong."""
+    """The payload as the model of the kind of system that sent it; PayloadInvalid names what is wrong."""
     raw = _decode_json(body)
+    if source_kind == "medusa":  # our subscriber's deliveries (a two-way connection's Medusa side)
+        return medusa_notification(body)
     model = model_for(source_kind)
     try:
         return model.model_validate(raw)

@@ -387,3 +387,43 @@ def _utc(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class MedusaNotification:
+    """A Medusa subscriber delivery as the receiver's Notification (its delivery id is the signed
+    `webhook-id` header). An event type we do not sync is acknowledged and ignored (no target)."""
+
+    type: str
+    event: MedusaProductEvent | None
+
+    @property
+    def topic(self) -> str:
+        return self.type
+
+    @property
+    def payload_delivery_id(self) -> str | None:
+        return None
+
+    @property
+    def created_at_s(self) -> float | None:
+        return self.event.timestamp.timestamp() if self.event else None
+
+    def target(self) -> Target | None:
+        if self.event is None:
+            return None
+        return ("product", self.event.product_id, "delete" if self.event.action == "deleted" else "upsert")
+
+    def summary(self) -> dict[str, Any]:
+        if self.event is None:
+            return {"type": self.type[:64]}
+        return {"type": self.type, "id": self.event.product_id, "external_id": self.event.external_id}
+
+
+def medusa_notification(body: bytes) -> MedusaNotification:
+    """Our Medusa subscriber's delivery; MedusaEventInvalid (a 400 naming the field) if malformed."""
+    try:
+        event = parse_medusa_product_event(body)
+    except MedusaEventUnknown:
+        return MedusaNotification(str(json.loads(body).get("type", ""))[:128], None)
+    return MedusaNotification(f"product.{event.action}", event)

@@ -12,11 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
-from catalog_sync.connectors.http import HttpStatusError
 from catalog_sync.merge import Snapshot
 from catalog_sync.models import canonical_hash
-
-MEDUSA_MERGE_FIELDS = "id,title,description,status,updated_at,external_id,metadata,*variants,*variants.prices"
 
 
 class MergeSide(Protocol):
@@ -96,56 +93,32 @@ class PixlpaySide:
 
 class MedusaSide:
     """A Medusa v2 store: title, description, status (published = active) and the price of the product's
-    one variant in the connection's currency. A tombstone (our soft delete) reads as absent."""
+    first variant in the connection's currency (MedusaClient.get_product_state / update_product_fields).
+    Its modification time is the later of the product's and that variant's: a price edit moves only the
+    variant's `updated_at`."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def _get(self, product_id: str) -> dict[str, Any] | None:
-        try:
-            body = self.client.http.request(
-                "GET", f"products/{product_id}", params={"fields": MEDUSA_MERGE_FIELDS}
-            )
-        except HttpStatusError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return dict(body["product"])
-
     def read(self, entity_id: int | str) -> Snapshot | None:
-        data = self._get(str(entity_id))
-        if data is None or (data.get("metadata") or {}).get("pixlpay_deleted"):
+        state = self.client.get_product_state(str(entity_id))
+        if state is None:
             return None
         values = {
-            "name": str(data.get("title") or ""),
-            "description": str(data.get("description") or ""),
-            "price": _price(self._amount(data)),
-            "is_active": data.get("status") == "published",
+            "name": state.title,
+            "description": state.description,
+            "price": _price(state.price),
+            "is_active": state.status == "published",
         }
-        return Snapshot(values, _when(data.get("updated_at")))
+        return Snapshot(values, state.modified_at)
 
     def external_id(self, entity_id: int | str) -> str | None:
-        data = self._get(str(entity_id))
-        return None if data is None else data.get("external_id")
-
-    def _amount(self, data: Mapping[str, Any]) -> Any:
-        for variant in data.get("variants") or []:
-            for price in variant.get("prices") or []:
-                if str(price.get("currency_code", "")).lower() == self.client.currency_code:
-                    return price.get("amount")
-        return 0
+        state = self.client.get_product_state(str(entity_id))
+        return None if state is None else state.external_id
 
     def write(self, entity_id: int | str, values: Mapping[str, Any]) -> None:
-        product_id = str(entity_id)
-        fields = {"title": "name", "description": "description"}
-        payload = {dest: values[src] for dest, src in fields.items() if src in values}
+        names = {"name": "title", "description": "description", "price": "price"}
+        fields = {names[k]: v for k, v in values.items() if k in names}
         if "is_active" in values:
-            payload["status"] = "published" if values["is_active"] else "draft"
-        if payload:
-            self.client.update_product(product_id, payload)
-        if "price" in values:
-            data = self._get(product_id) or {}
-            variants = data.get("variants") or []
-            if variants:
-                prices = [{"amount": values["price"], "currency_code": self.client.currency_code}]
-                self.client.update_variant(product_id, str(variants[0]["id"]), {"prices": prices})
+            fields["status"] = "published" if values["is_active"] else "draft"
+        self.client.update_product_fields(str(entity_id), fields)
