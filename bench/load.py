@@ -12,6 +12,14 @@ the idle p50, deliveries answered other than 200 (or not at all), and whether de
 every unique delivery answered `accepted` once, every redelivery `duplicate`, and EventsTable holding
 exactly one item per unique delivery.
 
+Senders that each wait for their answer before sending again (a closed loop) queue at any server: by
+Little's law a delivery takes SENDERS / throughput on average, whatever the server does. So the run
+also reports that floor as a ratio to the idle p50 (`load_littles_law_p50_floor_ratio`: the p50 ratio
+no receiver with this throughput can beat with 32 such senders on this machine), and a paced phase:
+OPEN_DELIVERIES sent at half the measured throughput on a fixed schedule (an open loop, as providers
+send independent events), with its p50 / p99 as ratios to the idle p50 (`load_paced_p99_ratio`): what a
+delivery waits when the receiver is busy but not saturated, consumers syncing beside it.
+
 The notifications name products store A does not have, so each sync is a read from the store and a
 record (the consumer's cheapest path): the load is on the receiver, with consumers working beside it.
 """
@@ -42,6 +50,7 @@ SENDERS = 32
 LOAD_DELIVERIES = 1_200
 DUPLICATE_SHARE = 0.2
 IDLE_DELIVERIES = 60
+OPEN_DELIVERIES = 300
 WARM_UP_DELIVERIES = 20
 PRODUCTS = 100
 CONNECTION = "store-a-to-b"
@@ -118,6 +127,35 @@ def _load(url: str, deliveries: list[Delivery]) -> tuple[list[Answer], float]:
     for thread in threads:
         thread.join(REQUEST_TIMEOUT_S * len(deliveries))
     return answers, time.perf_counter() - started
+
+
+def _paced(url: str, deliveries: list[Delivery], rate_per_s: float) -> list[Answer]:
+    """Each delivery sent at its own time on a fixed schedule (i / rate), by whichever sender is free:
+    the schedule does not wait for answers."""
+    answers: list[Answer] = []
+    lock = threading.Lock()
+    queue = iter(enumerate(deliveries))
+    started = time.perf_counter()
+
+    def sender() -> None:
+        with requests.Session() as session:
+            for _ in range(len(deliveries)):
+                with lock:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                number, delivery = item
+                time.sleep(max(0.0, started + number / rate_per_s - time.perf_counter()))
+                answer = _send(session, url, delivery)
+                with lock:
+                    answers.append(answer)
+
+    threads = [threading.Thread(target=sender, name=f"paced-{n}") for n in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(REQUEST_TIMEOUT_S + len(deliveries) / rate_per_s)
+    return answers
 
 
 def _with_duplicates(rng: random.Random) -> tuple[list[Delivery], int]:
@@ -230,6 +268,9 @@ def run() -> dict[str, float]:
         deliveries, unique = _with_duplicates(rng)
         answers, seconds = _load(url, deliveries)
         stored = _event_count(stack)
+        _queue_settled(stack, max_seconds=300)
+        rate = max(1.0, len(answers) / seconds / 2)
+        paced = _paced(url, [_delivery(rng.randint(1, PRODUCTS)) for _ in range(OPEN_DELIVERIES)], rate)
 
     before = [*warm, *burst, *idle]
     idle_p50 = statistics.median(a.seconds for a in idle)
@@ -250,6 +291,11 @@ def run() -> dict[str, float]:
         "load_p99_ms": round(_percentile(load_s, 0.99) * 1000, 1),
         "load_p50_ratio": round(statistics.median(load_s) / idle_p50, 2),
         "load_p99_ratio": round(_percentile(load_s, 0.99) / idle_p50, 2),
+        "load_littles_law_p50_floor_ratio": round(SENDERS / (len(answers) / seconds) / idle_p50, 2),
+        "load_paced_rate_per_s": round(rate, 1),
+        "load_paced_p50_ratio": round(statistics.median(a.seconds for a in paced) / idle_p50, 2),
+        "load_paced_p99_ratio": round(_percentile([a.seconds for a in paced], 0.99) / idle_p50, 2),
+        "load_paced_non_200": sum(a.status != 200 for a in paced) + (OPEN_DELIVERIES - len(paced)),
         "load_non_200": non_200,
         "load_dedup_exact": 1 if dedup_exact else 0,
     }
