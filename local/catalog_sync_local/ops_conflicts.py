@@ -209,12 +209,16 @@ def stack_services(ops: Ops) -> Any:
     return StackServices(settings)
 
 
-def resolve(ops: Ops, name: str, conflict_id: str, *, take: str | None, value: Any) -> dict[str, Any]:
-    """Settle an open conflict through the connection's engine; what was chosen and written."""
+def resolve(
+    ops: Ops, name: str, conflict_id: str, *, take: str | None, raw_value: str | None
+) -> dict[str, Any]:
+    """Settle an open conflict through the connection's engine (`take` a side, or `raw_value` parsed for
+    the field); what was chosen and written."""
     from catalog_sync.errors import CatalogSyncError
 
     connection = _two_way(ops, name)
     entity_type, source_id, field = _conflict_key(connection, conflict_id)
+    value = parse_value(field, raw_value) if raw_value is not None else None
     if ops.conflicts().get_open(name, entity_type, source_id, field) is None:
         raise ConflictsError(
             f"no open conflict {conflict_id} on '{name}' (catalog-sync conflicts list --connection {name})"
@@ -320,11 +324,7 @@ def resolve_command(
     if (take is None) == (raw_value is None):
         raise ConflictsError("give one of --take source|destination or --value V")
     with ops_target(profile, stack_name) as ops:
-        value = None
-        if raw_value is not None:
-            configured = _two_way(ops, connection)
-            value = parse_value(_conflict_key(configured, conflict_id)[2], raw_value)
-        result = resolve(ops, connection, conflict_id, take=take, value=value)
+        result = resolve(ops, connection, conflict_id, take=take, raw_value=raw_value)
     where = ", ".join(result["written"]) or "nothing (both sides already held it)"
     click.echo(f"resolved {conflict_id} = {json.dumps(result['value'])} ({result['took']}); wrote {where}")
     click.echo(json.dumps(result, default=str))
