@@ -29,26 +29,13 @@ from catalog_sync_local.sandbox import CONNECTIONS, Sandbox
 
 TWO_WAY = "store-c-and-d"
 ONE_WAY = "store-a-to-b"
-TWO_WAY_CONNECTION = {
-    "source": {
-        "store_hash": "storec",
-        "access_token": "local-token-store-c",
-        "api_url": "http://127.0.0.1:1",
-    },
-    "destination": {
-        "store_hash": "stored",
-        "access_token": "local-token-store-d",
-        "api_url": "http://127.0.0.1:2",
-    },
-    "signing": {"scheme": "standard-webhooks", "secrets": ["whsec_bG9jYWwtdGVzdC1vbmx5LWM="]},
-    "direction": "two-way",
-    "field_rules": {"price": "manual"},
-}
 
 
 def connections_file(tmp_path: Path) -> Path:
+    """The local connections, with store-c-and-d's price held for a person (`manual`)."""
     document = yaml.safe_load(CONNECTIONS.read_text())
-    document["connections"][TWO_WAY] = TWO_WAY_CONNECTION
+    assert document["connections"][TWO_WAY]["direction"] == "two-way"
+    document["connections"][TWO_WAY]["field_rules"] = {"price": "manual"}
     path = tmp_path / "connections.yaml"
     path.write_text(yaml.safe_dump(document))
     return path
