@@ -3,6 +3,7 @@
 Per connection, from its `schedule` settings: cursor mode (BigCommerce: modified-since keyset paging,
 checkpointed per page) or audit mode (Pixlpay, or `pull_mode: audit`: a hash sweep against a snapshot).
 One connection's failure is logged and reported; the others still run. `{"connection": "x"}` pulls one.
+Every two-way connection's open conflicts are counted too (the `Conflicts_open` gauge, hourly).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from catalog_sync.connectors.medusa import MedusaClient
 from catalog_sync.jobs import audit_pull, pull_changes, time_left_from
 from catalog_sync.jobs.medusa_pull import pull_medusa_changes
 from catalog_sync.jobs.sources import cursor_source, destination_cursor_source, listing_pages, pull_mode
-from catalog_sync.services import get_services
+from catalog_sync.services import Services, get_services
 from catalog_sync.store.snapshots import SnapshotStore
 
 logger = Logger()
@@ -42,6 +43,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for name, connection in services.connections().connections.items():
         if only and name != only:
             continue
+        if connection.two_way:
+            _count_open_conflicts(services, name)
         if not connection.schedule.pull_enabled:
             reports.append({"connection": name, "skipped": "pull disabled"})
             continue
@@ -111,3 +114,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             logger.info("pull", extra=asdict(each))
             reports.append(asdict(each))
     return {"job": "pull", "connections": reports}
+
+
+def _count_open_conflicts(services: Services, name: str) -> None:
+    """The Conflicts_open gauge of a two-way connection (OpenConflictsAlarm watches it)."""
+    try:
+        metrics.add(name, "Conflicts_open", services.conflicts.count_open(name))
+    except Exception:  # the gauge must not stop the pulls; a missing datapoint is not an alarm
+        logger.exception("open conflicts not counted", extra={"connection": name})

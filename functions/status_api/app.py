@@ -3,7 +3,8 @@
 The route sits behind IAM authorization (template.yaml: the HTTP API's AWS_IAM authorizer): API Gateway
 refuses an unsigned or wrongly signed call with 403 before this function runs, so a caller needs
 `execute-api:Invoke` on the route. The webhook route stays open and signature-checked. The report is
-built by catalog_sync.sync_status, the same function the CLI uses; this handler only reads.
+built by catalog_sync.sync_status, the same function the CLI uses (with a two-way connection's open
+conflicts); this handler only reads.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _report(event: dict[str, Any]) -> dict[str, Any]:
     if not connection:
         raise RouteNotFound("no such route; status is at GET /status/{connection}")
     services = get_services()
-    services.connections().get(connection)  # UnknownConnection -> 404
+    configured = services.connections().get(connection)  # UnknownConnection -> 404
     sources = TableStatusSources(
         services.state,
         services.events,
@@ -65,7 +66,9 @@ def _report(event: dict[str, Any]) -> dict[str, Any]:
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
         return sum(int(attrs[name]) for name in names)
 
-    report = status_report(connection, sources, depth)
+    # A two-way connection's open conflicts (one Query on SyncStateTable); a one-way one has none.
+    open_conflicts = services.conflicts.list(connection) if configured.two_way else None
+    report = status_report(connection, sources, depth, open_conflicts=open_conflicts)
     logger.info("status", extra={"connection": connection, "in_sync": report["in_sync"]})
     return report
 

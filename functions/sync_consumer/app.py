@@ -63,4 +63,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         )
     finally:
         services.destination_responses.drain_into(metrics)
+        # Two-way connections: the conflicts this invocation's merges recorded.
+        for name, count in services.conflicts.drain_detected().items():
+            metrics.add(name, "Conflicts_detected", count)
     return dict(response)

@@ -133,8 +133,8 @@ def start(
     """Serve the HTTP API, poll the queues into their consumers and (optionally) run the schedules.
 
     AWS is a moto server on 127.0.0.1 (the `aws` line says where); `status`, `replay`, `redrive`,
-    `full-sync` and `drift` in another terminal use this stack. Stops cleanly (exit 0) on Ctrl-C, SIGTERM
-    or after --max-seconds."""
+    `full-sync`, `drift` and `conflicts` in another terminal use this stack. Stops cleanly (exit 0) on
+    Ctrl-C, SIGTERM or after --max-seconds."""
     require_local_stack("local start")
     from catalog_sync_local import running_stack
     from catalog_sync_local.runtime import DrainReport

@@ -1,4 +1,5 @@
-"""Operations commands: `catalog-sync full-sync | replay | redrive | status | drift`.
+"""Operations commands: `catalog-sync full-sync | replay | redrive | status | drift` (and `conflicts`,
+in ops_conflicts).
 
 Each runs against the stack `catalog-sync local start` is running (found through its stack file, see
 `running_stack`: its moto server, resources and functions) or, with `--stack-name S [--profile P]`,
@@ -76,7 +77,7 @@ class Ops:
         from catalog_sync.store.events import EventStore
         from catalog_sync.store.progress import ProgressStore
         from catalog_sync.store.state import StateStore
-        from catalog_sync.sync_status import TableStatusSources, status_report
+        from catalog_sync.sync_status import TableStatusSources, conflicts_summary, status_report
 
         dynamodb = self.client("dynamodb")
         sources = TableStatusSources(
@@ -85,7 +86,18 @@ class Ops:
             ProgressStore(self.resources["SyncStateTable"], dynamodb),
             now_ms=lambda: int(time.time() * 1000),
         )
-        return status_report(connection, sources, self.depth)
+        report = status_report(connection, sources, self.depth)
+        # The stack's tables answered: now the connection (a two-way one's report counts open conflicts,
+        # as GET /status/{connection} does).
+        if self.connection(connection).two_way:
+            report["conflicts"] = conflicts_summary(self.conflicts().list(connection))
+        return report
+
+    def conflicts(self) -> Any:
+        """Two-way connections' conflicts (catalog_sync.store.conflicts) in the stack's SyncStateTable."""
+        from catalog_sync.store.conflicts import ConflictStore
+
+        return ConflictStore(self.resources["SyncStateTable"], self.client("dynamodb"))
 
     def connection(self, name: str) -> Any:
         """A connection from the stack's connections secret (a clear error for an unknown name)."""
@@ -391,5 +403,14 @@ def drift_command(connection: str, profile: str | None, stack_name: str | None) 
 
 
 def register_ops(group: click.Group) -> None:
-    for command in (full_sync_command, replay_command, redrive_command, status_command, drift_command):
+    from catalog_sync_local.ops_conflicts import conflicts_group
+
+    for command in (
+        full_sync_command,
+        replay_command,
+        redrive_command,
+        status_command,
+        drift_command,
+        conflicts_group,
+    ):
         group.add_command(command)

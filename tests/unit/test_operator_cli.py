@@ -61,6 +61,7 @@ COMMANDS = _commands(main)
 
 def test_the_cli_has_the_operator_commands() -> None:
     assert {("status",), ("replay",), ("redrive",), ("full-sync",), ("hooks", "sync")} <= set(COMMANDS)
+    assert {("conflicts", "list"), ("conflicts", "show"), ("conflicts", "resolve")} <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
@@ -81,7 +82,10 @@ def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[<>=\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
 
 
-@pytest.mark.parametrize("path", [("status",), ("replay",), ("redrive",), ("full-sync",), ("hooks", "sync")])
+@pytest.mark.parametrize(
+    "path",
+    [("status",), ("replay",), ("redrive",), ("full-sync",), ("hooks", "sync"), ("conflicts", "resolve")],
+)
 def test_help_works_without_the_development_extras(path: tuple[str, ...]) -> None:
     result = _without_dev_extras(*path, "--help")
     assert result.returncode == 0, result.stderr

@@ -3,9 +3,12 @@ failed deliveries are listed newest first with whether their entity has synced s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from catalog_sync.store.conflicts import ConflictRecord
 from catalog_sync.store.events import EventRecord
 from catalog_sync.store.state import EntityState
-from catalog_sync.sync_status import connection_status, standing
+from catalog_sync.sync_status import conflicts_summary, connection_status, standing, status_report
 
 
 def state(source_id: int, outcome: str | None, dest_id: int | None = 7, **more: object) -> EntityState:
@@ -53,3 +56,47 @@ def test_lists_are_bounded_and_an_empty_connection_is_in_sync() -> None:
 
     assert len(connection_status(many, [], limit=3)["not_in_sync"]) == 3
     assert connection_status([], [])["in_sync"] is True
+
+
+def held(source_id: int, field: str, detected_at: float) -> ConflictRecord:
+    return ConflictRecord("c", "product", source_id, field, "open", "manual", "held", 10, 11, 13,
+                          None, None, detected_at)  # fmt: skip
+
+
+def test_open_conflicts_are_counted_oldest_first_with_a_bounded_list_of_ids() -> None:
+    waiting = [
+        held(7, "price", 1_800_000_100.0),
+        held(3, "name", 1_800_000_000.0),
+        held(9, "price", 1_800_000_200.0),
+    ]
+
+    summary = conflicts_summary(waiting, limit=2)
+
+    assert summary == {
+        "open": 3,
+        "oldest_open_at": "2027-01-15T08:00:00+00:00",
+        "open_ids": ["product/3/name", "product/7/price"],
+    }
+    assert conflicts_summary([]) == {"open": 0, "oldest_open_at": None, "open_ids": []}
+
+
+class NoRecords:
+    def iter_states(self, connection: str) -> Iterator[EntityState]:
+        return iter([])
+
+    def failed_events(self, connection: str) -> list[EventRecord]:
+        return []
+
+    def checkpoint(self, connection: str, name: str) -> None:
+        return None
+
+    def full_sync_progress(self, connection: str) -> None:
+        return None
+
+
+def test_only_a_two_way_connection_s_report_speaks_of_conflicts() -> None:
+    one_way = status_report("c", NoRecords(), lambda queue: 0)
+    two_way = status_report("c", NoRecords(), lambda queue: 0, open_conflicts=[held(3, "name", 0.0)])
+
+    assert "conflicts" not in one_way
+    assert two_way["conflicts"]["open_ids"] == ["product/3/name"]

@@ -106,6 +106,7 @@ NEEDS = {
     "StatusApiFunction": [
         ("dynamodb:GetItem", "SyncStateTable"),
         ("dynamodb:Scan", "SyncStateTable"),
+        ("dynamodb:Query", "SyncStateTable"),  # a two-way connection's open conflicts
         ("dynamodb:Query", "EventsTable"),
         ("sqs:GetQueueAttributes", "SyncQueue"),
         ("sqs:GetQueueAttributes", "SyncDeadLetterQueue"),
@@ -482,7 +483,6 @@ def _alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_the_alarms_the_runbook_covers_exist(resources: dict[str, Any]) -> None:
-    # Open conflicts is left for two-way sync (not built yet).
     assert set(_alarms(resources)) == {
         "DeadLetterQueueAlarm",
         "SyncLagAlarm",
@@ -493,6 +493,7 @@ def test_the_alarms_the_runbook_covers_exist(resources: dict[str, Any]) -> None:
         "SyncFailureRateAlarm",
         "FullSyncOverdueAlarm",
         "DurationNearTimeoutAlarm",
+        "OpenConflictsAlarm",
     }
 
 
@@ -684,3 +685,17 @@ def test_the_entity_lease_outlasts_twice_every_function_that_takes_it(template: 
         assert timeout * 2 <= DEFAULT_LEASE_S, (
             f"{logical_id}: Timeout {timeout} s vs lease {DEFAULT_LEASE_S} s"
         )
+
+
+def test_open_conflicts_alarm_fires_on_two_hourly_counts_above_its_threshold(
+    resources: dict[str, Any],
+) -> None:
+    alarm = props(resources, "OpenConflictsAlarm")
+    assert _metric(alarm) == ("CatalogSync", "Conflicts_open", "catalog-sync")
+    assert (alarm["Statistic"], alarm["Period"]) == ("Maximum", 3600)  # the connection with the most
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == 2
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "GreaterThanThreshold",
+        {"Ref": "OpenConflictsThreshold"},
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"  # no two-way connection, no count

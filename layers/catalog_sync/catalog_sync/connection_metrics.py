@@ -61,11 +61,17 @@ CATALOG: dict[str, MetricSpec] = {
     "Sync_dead_lettered": MetricSpec(COUNT, "a record no retry can fix, parked in the DLQ at once"),
     "Sync_failed": MetricSpec(COUNT, "a record that failed this attempt and returns to the queue"),
     "Sync_lag": MetricSpec(MILLISECONDS, "source change -> destination write, for webhook changes"),
+    "Conflicts_detected": MetricSpec(
+        COUNT, "two-way: a field changed at both sides to different values (a rule settled it, or held)"
+    ),
     "Destination_requests": MetricSpec(COUNT, "HTTP responses from the destination store"),
     "Destination_throttled": MetricSpec(COUNT, "429 responses from the destination store"),
     # --- scheduled jobs ---------------------------------------------------------------------------
     "Pull_enqueued": MetricSpec(COUNT, "entities the hourly pull found changed and queued"),
     "Pull_failed": MetricSpec(COUNT, "a connection's hourly pull that raised (the others still ran)"),
+    "Conflicts_open": MetricSpec(
+        COUNT, "two-way: open conflicts (held for `catalog-sync conflicts resolve`), a gauge the pull reads"
+    ),
     "FullSync_completed": MetricSpec(COUNT, "a full sync run that reached its end"),
     "FullSync_failed": MetricSpec(COUNT, "a full sync run that stopped on an error"),
     "Events_requeued": MetricSpec(COUNT, "stored events the sweeper queued again (stuck in received)"),

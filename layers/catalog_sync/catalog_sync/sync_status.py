@@ -7,20 +7,24 @@ in status `failed` with its error. An entity is
 - deleted: gone at the source, soft-deleted (or never created) at the destination;
 - not in sync: its last attempt stopped part-way (`partial`: some parts written, the retry completes
   them) or never got as far as a write (a first sync that failed, e.g. a missing SKU in the DLQ).
+A two-way connection's report also counts its open conflicts (fields held for a person to resolve).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from catalog_sync.store.conflicts import ConflictRecord
 from catalog_sync.store.events import EventRecord
 from catalog_sync.store.state import EntityState
 
 Standing = Literal["in_sync", "deleted", "not_in_sync"]
 QUEUES = ("SyncQueue", "SyncDeadLetterQueue", "FullSyncContinuationQueue")
 SETTLED = frozenset({"created", "updated", "restored", "unchanged", "stale"})
+OPEN_CONFLICT_IDS = 20  # how many open conflict ids the report names
 
 
 def standing(state: EntityState) -> Standing:
@@ -75,6 +79,23 @@ def connection_status(
     }
 
 
+def conflicts_summary(
+    open_conflicts: Iterable[ConflictRecord], *, limit: int = OPEN_CONFLICT_IDS
+) -> dict[str, Any]:
+    """A two-way connection's open conflicts: how many, since when the oldest waits (ISO-8601 UTC), and
+    the ids of the first `limit`, oldest first (`catalog-sync conflicts show --id <id>`)."""
+    waiting = sorted(open_conflicts, key=lambda c: (c.detected_at, c.conflict_id))
+    return {
+        "open": len(waiting),
+        "oldest_open_at": iso_time(waiting[0].detected_at) if waiting else None,
+        "open_ids": [c.conflict_id for c in waiting[:limit]],
+    }
+
+
+def iso_time(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds")
+
+
 class StatusSources(Protocol):
     """Where the report's figures live (store/state.py, store/events.py, store/progress.py)."""
 
@@ -113,12 +134,19 @@ class TableStatusSources:
 
 
 def status_report(
-    connection: str, sources: StatusSources, queue_depth: Callable[[str], int | None]
+    connection: str,
+    sources: StatusSources,
+    queue_depth: Callable[[str], int | None],
+    *,
+    open_conflicts: Iterable[ConflictRecord] | None = None,
 ) -> dict[str, Any]:
     """The whole report, as `catalog-sync status` prints it and `GET /status/{connection}` answers it:
-    the entities' standing and failed deliveries, full sync progress, pull checkpoints, queue depths."""
+    the entities' standing and failed deliveries, full sync progress, pull checkpoints, queue depths and,
+    for a two-way connection (`open_conflicts` given), its open conflicts; a one-way one has no
+    `conflicts` key."""
     from catalog_sync.jobs import AUDIT_CHECKPOINT, PULL_CHECKPOINT
 
+    conflicts = {} if open_conflicts is None else {"conflicts": conflicts_summary(open_conflicts)}
     return {
         "connection": connection,
         **connection_status(sources.iter_states(connection), sources.failed_events(connection)),
@@ -126,4 +154,5 @@ def status_report(
         "pull": sources.checkpoint(connection, PULL_CHECKPOINT),
         "audit": sources.checkpoint(connection, AUDIT_CHECKPOINT),
         "queues": {name: queue_depth(name) for name in QUEUES},
+        **conflicts,
     }

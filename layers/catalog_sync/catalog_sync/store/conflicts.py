@@ -5,6 +5,9 @@ Layout: pk = "{connection}#conflicts"; an open (held, `manual`) conflict at sk =
 resolved it) at sk = "settled#{type}#{id}#{field}#{epoch ms}" with the table's TTL. One Query lists a
 connection's open conflicts; each one holds the base, both values, both modification times, the rule and
 the outcome.
+
+The store also counts the conflicts it records, per connection, until a handler drains the counts into
+its metrics (`drain_detected`: the consumer's `Conflicts_detected`), so the engines need not know metrics.
 """
 
 from __future__ import annotations
@@ -61,6 +64,15 @@ class ConflictStore:
         self.table_name = table_name
         self.client = client
         self.clock = clock
+        self._detected: dict[str, int] = {}  # conflicts recorded since the last drain, per connection
+
+    def drain_detected(self) -> dict[str, int]:
+        """Conflicts recorded since the last call, per connection (a held one counts when first seen)."""
+        detected, self._detected = self._detected, {}
+        return detected
+
+    def _detect(self, connection: str) -> None:
+        self._detected[connection] = self._detected.get(connection, 0) + 1
 
     def record(
         self,
@@ -92,6 +104,8 @@ class ConflictStore:
             previous = self._get(open_key)
             detected = previous.detected_at if previous is not None else now
             self._put({**open_key, **values, "status": "open", "detected_at": detected})
+            if previous is None:  # a held one seen again while it stays open is the same conflict
+                self._detect(connection)
             return
         self._put(
             {
@@ -102,6 +116,7 @@ class ConflictStore:
                 "expires_at": self._expiry(now),
             }
         )
+        self._detect(connection)
 
     def close(
         self,
@@ -141,6 +156,11 @@ class ConflictStore:
     def open_fields(self, connection: str, entity_type: str, source_id: int) -> frozenset[str]:
         prefix = f"open#{entity_type}#{source_id}#"
         return frozenset(r.field for r in self._query(connection, prefix))
+
+    def history(self, connection: str, entity_type: str, source_id: int, field: str) -> list[ConflictRecord]:
+        """One field's settled and resolved conflicts (kept SETTLED_RETENTION_DAYS), newest first."""
+        settled = self._query(connection, f"settled#{entity_type}#{source_id}#{field}#")
+        return sorted(settled, key=lambda r: r.resolved_at or r.detected_at, reverse=True)
 
     def list(self, connection: str, *, include_settled: bool = False) -> list[ConflictRecord]:
         records = list(self._query(connection, "open#"))
