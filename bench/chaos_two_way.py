@@ -59,6 +59,7 @@ FAMILIES: dict[str, dict[str, str]] = {
 }
 FAILING = (429, 500, 502, 503)
 MAX_DRAIN_STEPS = 5_000
+MAX_RESOLVE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -385,12 +386,23 @@ class SeedRun:
             take = self.rng.choice(("source", "destination", None))
             self.edit_no += 1
             value = None if take else _value(record.field, self.edit_no, "resolved", "a")
-            chosen = self.w.engine.resolve(record.source_id, record.field, take=take, value=value)
+            chosen = self._resolve(record.source_id, record.field, take, value)
             self.resolves += 1
             pair = next(p for p in self.pairs.values() if p.a_id == record.source_id)
             self._note(pair, f"resolve {record.field}: take {take or 'value'} -> {chosen!r}")
             self._observe(pair, None, resolved={record.field: chosen})
         self._drain()
+
+    def _resolve(self, source_id: int, name: str, take: Any, value: Any) -> Any:
+        """A person resolving: on a 429/5xx that outlasts the client's retries, they run it again."""
+        from catalog_sync.errors import RetriableError
+
+        for _ in range(MAX_RESOLVE_ATTEMPTS - 1):
+            try:
+                return self.w.engine.resolve(source_id, name, take=take, value=value)
+            except RetriableError:
+                self.tally.counts["resolves_retried"] += 1
+        return self.w.engine.resolve(source_id, name, take=take, value=value)
 
     # --- figures ------------------------------------------------------------------------------------
 
