@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from catalog_sync.connections import Connection, Signing
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.engine import CatalogSync
+from catalog_sync.errors import RetriableError
 from catalog_sync.store.conflicts import ConflictStore
 from catalog_sync.sync_request import SyncRequest
 from catalog_sync.two_way_sync import TwoWaySync
@@ -193,3 +194,26 @@ def test_non_merged_parts_still_flow_from_the_source(r: Rig) -> None:
     b = r.b.get_product(b_id)
     assert b is not None and (b["weight"], b["name"]) == (3, "B's name")
     assert r.a.get_product(a_id)["name"] == "B's name"  # type: ignore[index]
+
+
+def test_a_merge_cut_short_after_writing_the_destination_keeps_that_side_s_later_edit(r: Rig) -> None:
+    """The merge writes B (A's new price), then its write to A (B's new name) fails for good: B holds
+    A's price, so that price is what was last synced. B's next price edit is B's alone, and survives."""
+    e = engine(r)
+    a_id, b_id = paired(r, e)
+    r.a.update_product(a_id, price=11)
+    r.b.update_product(b_id, name="B's name")
+    r.clock.tick()
+    r.a.fail_next("PUT", rf"^/catalog/products/{a_id}$", status=503, times=6)  # every attempt
+    with pytest.raises(RetriableError):
+        e.sync(from_a(a_id))
+    assert r.b.get_product(b_id)["price"] == 11  # type: ignore[index]
+    r.clock.tick()
+    r.b.update_product(b_id, price=13)
+    r.clock.tick()
+    e.sync(from_b(b_id))
+    for store, pid in ((r.a, a_id), (r.b, b_id)):
+        product = store.get_product(pid)
+        assert product is not None
+        assert (product["price"], product["name"]) == (13, "B's name")
+    assert conflicts(r).list(CONNECTION, include_settled=True) == []

@@ -7,6 +7,7 @@ flow both ways (connections.MERGED_FIELDS), which this engine does before the on
   changed and, unless that is our own write coming back, the other side; merges against the base
   (merge.py); writes each side only the fields it lacks; stores the new base, the conflicts (the held ones
   stay open for `catalog-sync conflicts resolve`), and per side the hash of what it now holds by our hand;
+  a merge cut short after writing the destination stores what the destination got as synced;
 - echo suppression: a webhook whose side holds exactly what we last wrote there (same hash) is our own
   write coming back: nothing is read or written. Scheduled runs (pull, full sync) always merge, so a lost
   webhook of the other side is found by the next one;
@@ -20,6 +21,7 @@ flow both ways (connections.MERGED_FIELDS), which this engine does before the on
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from catalog_sync.connections import Connection
@@ -32,7 +34,7 @@ from catalog_sync.entity_sync import (
     SyncOutcome,
 )
 from catalog_sync.errors import PermanentError
-from catalog_sync.merge import Conflict, Snapshot, merge
+from catalog_sync.merge import Conflict, MergeResult, Snapshot, merge
 from catalog_sync.store.conflicts import ConflictStore
 from catalog_sync.store.state import EntityState
 from catalog_sync.sync_request import Side, SyncRequest
@@ -150,7 +152,12 @@ class TwoWaySync(EntitySync):
         for conflict in result.conflicts:
             self._record_conflict(current, conflict)
         written = self._write(ids, "destination", result.to_destination)
-        written += self._write(ids, "source", result.to_source)
+        try:
+            written += self._write(ids, "source", result.to_source)
+        except Exception:
+            if written:
+                self._save_partial(current, kept.get("base"), result, destination, written)
+            raise
         # What each side we wrote holds now by our hand: its webhook for this write is then recognised.
         echo = {
             side: values_hash({**snapshot.values, **values})
@@ -162,6 +169,28 @@ class TwoWaySync(EntitySync):
         }
         action: OutcomeAction = "updated" if written else "unchanged"
         return self._commit(current, action, written, merge={"base": result.base, "echo": echo}).action
+
+    def _save_partial(
+        self,
+        current: EntityState,
+        base: dict[str, Any] | None,
+        result: MergeResult,
+        destination: Snapshot,
+        written: list[str],
+    ) -> None:
+        """The destination was written, the source was not: what the destination got is synced now (its
+        base, and its echo). Otherwise a later edit of such a field at the destination would meet a stale
+        base and be taken for a conflict, which the source's unchanged value could win."""
+        partial = dict(result.base)
+        for name in result.to_source:  # not written: the retry still finds them changed at the destination
+            if base is not None and name in base:
+                partial[name] = base[name]
+            else:
+                partial.pop(name, None)
+        echo = {"destination": values_hash({**destination.values, **result.to_destination})}
+        progress = replace(current, merge={"base": partial, "echo": echo})
+        self._commit_state(progress)
+        self._record(progress, "partial", progress.source_modified, written)
 
     def _write(self, ids: dict[Side, int | str], side: Side, values: dict[str, Any]) -> list[str]:
         if not values:
