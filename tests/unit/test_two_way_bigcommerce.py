@@ -206,7 +206,7 @@ def test_a_merge_cut_short_after_writing_the_destination_keeps_that_side_s_later
     r.clock.tick()
     r.a.fail_next("PUT", rf"^/catalog/products/{a_id}$", status=503, times=6)  # every attempt
     with pytest.raises(RetriableError):
-        e.sync(from_a(a_id))
+        e.sync(from_b(b_id))  # B's webhook: B is written first (a source-side merge writes A first)
     assert r.b.get_product(b_id)["price"] == 11  # type: ignore[index]
     r.clock.tick()
     r.b.update_product(b_id, price=13)
@@ -216,4 +216,32 @@ def test_a_merge_cut_short_after_writing_the_destination_keeps_that_side_s_later
         product = store.get_product(pid)
         assert product is not None
         assert (product["price"], product["name"]) == (13, "B's name")
+    assert conflicts(r).list(CONNECTION, include_settled=True) == []
+
+
+def test_one_save_at_a_of_a_merged_and_a_one_way_field_is_one_write_at_b(r: Rig) -> None:
+    e = engine(r)
+    a_id, b_id = paired(r, e)
+    r.a.update_product(a_id, name="Big mug", weight=3)  # name is merged, weight flows one way
+    marks = (len(r.a.request_log), len(r.b.request_log))
+    e.sync(from_a(a_id))
+    assert (writes(r, "a", marks[0]), writes(r, "b", marks[1])) == (0, 1)
+    b = r.b.get_product(b_id)
+    assert b is not None and (b["name"], b["weight"]) == ("Big mug", 3)
+    marks = (len(r.a.request_log), len(r.b.request_log))
+    assert e.sync(from_b(b_id)).action == "echo"
+    assert e.sync(from_a(a_id)).action in ("echo", "unchanged")
+    assert (writes(r, "a", marks[0]), writes(r, "b", marks[1])) == (0, 0)
+
+
+def test_a_failed_carried_write_at_b_is_written_by_the_retry(r: Rig) -> None:
+    e = engine(r)
+    a_id, b_id = paired(r, e)
+    r.a.update_product(a_id, name="Big mug", weight=3)
+    r.b.fail_next("PUT", rf"^/catalog/products/{b_id}$", status=503, times=6)
+    with pytest.raises(RetriableError):
+        e.sync(from_a(a_id))
+    e.sync(from_a(a_id))
+    b = r.b.get_product(b_id)
+    assert b is not None and (b["name"], b["weight"]) == ("Big mug", 3)
     assert conflicts(r).list(CONNECTION, include_settled=True) == []

@@ -123,11 +123,27 @@ class CatalogSync(EntitySync):
 
     # --- products -----------------------------------------------------------------------------------
 
-    def sync_product(self, product_id: int) -> SyncOutcome:
+    def sync_product(
+        self,
+        product_id: int,
+        *,
+        carry: frozenset[str] = frozenset(),
+        merge_state: dict[str, Any] | None = None,
+    ) -> SyncOutcome:
+        """Sync one product. Two-way (two_way_sync.py): `carry` names merged fields to write with this
+        engine's own fields in one update (the source's values the merge decided the destination needs),
+        and `merge_state` is committed with them once they land."""
         with self._leased("product", product_id) as current:
-            return self._sync_product(current)
+            return self._sync_product(current, carry=carry, merge_state=merge_state)
 
-    def _sync_product(self, current: EntityState, *, remap_if_gone: bool = True) -> SyncOutcome:
+    def _sync_product(
+        self,
+        current: EntityState,
+        *,
+        remap_if_gone: bool = True,
+        carry: frozenset[str] = frozenset(),
+        merge_state: dict[str, Any] | None = None,
+    ) -> SyncOutcome:
         product_id = current.source_id
         data = self.source.get_product(product_id)
         if data is None:
@@ -143,12 +159,14 @@ class CatalogSync(EntitySync):
         own = product.model_dump(mode="json", exclude=set(self.merged_fields))
         digest = canonical_hash({"product": own, "categories": categories, "brand": brand})
         modified = product.date_modified.isoformat()
-        if current.dest_id and not current.deleted and current.content_hash == digest:
+        if current.dest_id and not current.deleted and current.content_hash == digest and not carry:
             return self._finish(current, "unchanged", source_modified=modified)
 
         fields = product_fields_payload(product, categories, brand)
         if current.dest_id and not current.deleted:
-            fields = {k: v for k, v in fields.items() if k not in self.merged_fields}
+            fields = {k: v for k, v in fields.items() if k not in self.merged_fields - carry}
+        if carry:  # the destination's own edits may have moved it since our last write: write, whatever
+            current = replace(current, parts={**(current.parts or {}), "fields": None})
         fields_digest = canonical_hash(fields)
         self._written = []
         try:
@@ -159,7 +177,12 @@ class CatalogSync(EntitySync):
             # The mapped product (or a mapped child) is gone at the destination: someone deleted it.
             # Forget the mapping and resolve again by SKU: adopt what is left, or create it anew.
             return self._sync_product(_unmapped(current), remap_if_gone=False)
+        if carry and merge_state is not None and "fields" in self._written:
+            finish_merge: dict[str, Any] = {"merge": merge_state}
+        else:
+            finish_merge = {}
         finish = {
+            **finish_merge,
             "dest_id": dest_id,
             "content_hash": digest,
             "source_modified": modified,

@@ -92,14 +92,15 @@ class ExternalIdSync(EntitySync):
         self.brand = brand
         # Two-way connections: the parts' keys the merge (two_way_sync.py) writes at both sides; left out
         # of this engine's change hash and updates, written only to create.
-        self.merged_keys = [MERGED_PART_KEYS[f] for f in sorted(merged_fields)]
+        self.merged_fields = merged_fields
 
-    def _own(self, parts: dict[str, Any]) -> dict[str, Any]:
-        """The parts without the merged fields."""
-        if not self.merged_keys:
+    def _own(self, parts: dict[str, Any], carry: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The parts without the merged fields (but those carried: see sync_product)."""
+        if not self.merged_fields:
             return parts
         own = copy.deepcopy(parts)
-        for part, key in self.merged_keys:
+        for name in sorted(self.merged_fields - carry):
+            part, key = MERGED_PART_KEYS[name]
             own.get(part, {}).pop(key, None)
         return own
 
@@ -108,10 +109,19 @@ class ExternalIdSync(EntitySync):
             return SyncOutcome(request.entity_type, request.entity_id, "absent")
         return self.sync_product(request.entity_id)
 
-    def sync_product(self, product_id: int) -> SyncOutcome:
+    def sync_product(
+        self,
+        product_id: int,
+        *,
+        carry: frozenset[str] = frozenset(),
+        merge_state: dict[str, Any] | None = None,
+    ) -> SyncOutcome:
+        """Sync one product. Two-way (two_way_sync.py): `carry` names merged fields to write with this
+        engine's own parts (the source's values the merge decided the destination needs), and
+        `merge_state` is committed with them once they land."""
         with self._leased("product", product_id) as current:
             try:
-                return self._sync_product(current)
+                return self._sync_product(current, carry, merge_state)
             except HttpStatusError as exc:
                 if exc.status != 404 or current.dest_id is None:
                     raise
@@ -120,7 +130,12 @@ class ExternalIdSync(EntitySync):
             unmapped = replace(current, dest_id=None, parts=None, content_hash=None, deleted=False, merge={})
             return self._sync_product(unmapped)
 
-    def _sync_product(self, current: EntityState) -> SyncOutcome:
+    def _sync_product(
+        self,
+        current: EntityState,
+        carry: frozenset[str] = frozenset(),
+        merge_state: dict[str, Any] | None = None,
+    ) -> SyncOutcome:
         product = self.source.fetch_product(current.source_id)
         if product is None:
             if current.dest_id is None or current.deleted:
@@ -142,11 +157,14 @@ class ExternalIdSync(EntitySync):
         parts = self.destination.product_parts(product, category_id=category_id, brand_id=brand_id)
         digest = canonical_hash(self._own(parts))
         if current.dest_id and not current.deleted:
-            parts = self._own(parts)
+            parts = self._own(parts, carry)
         version = product.version.isoformat()
-        if current.dest_id and not current.deleted and current.content_hash == digest:
+        if current.dest_id and not current.deleted and current.content_hash == digest and not carry:
             return self._commit(current, "unchanged", [], source_modified=version)
         applied: dict[str, Any] = copy.deepcopy(current.parts or {})
+        carried_parts = {MERGED_PART_KEYS[name][0] for name in carry}
+        for part in carried_parts:  # the destination's own edits may have moved it: write, whatever
+            applied[part] = None
         dest_id = str(current.dest_id) if current.dest_id else None
         if dest_id is None:
             found = self.destination.find_product(product.external_id)
@@ -179,9 +197,12 @@ class ExternalIdSync(EntitySync):
                 self._record(progress, outcome, progress.source_modified, written)
             raise
         action: OutcomeAction = "created" if created_now else "restored" if current.deleted else "updated"
+        landed = (
+            {"merge": merge_state} if carried_parts and carried_parts <= set(written) and merge_state else {}
+        )
         return self._commit(
             current, action, sorted(parts) if created_now else written, dest_id=dest_id,
-            content_hash=digest, source_modified=version, deleted=False, parts=applied,
+            content_hash=digest, source_modified=version, deleted=False, parts=applied, **landed,
         )  # fmt: skip
 
     def _category(self, category: Grouping) -> str | None:

@@ -21,7 +21,7 @@ flow both ways (connections.MERGED_FIELDS), which this engine does before the on
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from catalog_sync.connections import Connection
@@ -43,6 +43,17 @@ from catalog_sync.two_way_sides import MergeSide, values_hash
 # A product not wholly written yet (a create or update cut short) is not merged: its destination holds
 # part of a version, which would read as the destination's own edit.
 _INCOMPLETE = frozenset({"partial", "compensated"})
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What one merge did: its outcome; with `defer`, the merged fields the destination still needs
+    (`carry`), the merge state to commit once they land, and the conflicts to record then."""
+
+    action: OutcomeAction
+    carry: frozenset[str] = frozenset()
+    merge_state: dict[str, Any] | None = None
+    conflicts: tuple[Conflict, ...] = ()
 
 
 class TwoWaySync(EntitySync):
@@ -74,12 +85,32 @@ class TwoWaySync(EntitySync):
             return self._from_destination(request)
         if request.entity_type != "product":  # categories and brands flow one way
             return self._forward(request)
-        merged = self._merge(request.entity_id, "source", trust_echo=request.origin == "webhook")
-        outcome = self._forward(request)
-        if outcome.action in ("created", "restored"):
-            # Both sides hold the source's values now: that is the base (nothing is written).
-            self._merge(request.entity_id, "source", trust_echo=False)
-        return _combined(outcome, merged)
+        return self._from_source(request)
+
+    def _from_source(self, request: SyncRequest) -> SyncOutcome:
+        """Merge, then the one-way engine. What the destination needs from the merge goes with the one-way
+        engine's own fields in one write (`carry`), so one save at the source is one write there."""
+        source_id = request.entity_id
+        step = self._merge(source_id, "source", trust_echo=request.origin == "webhook", defer=True)
+        if step is None or not step.carry:
+            outcome = self._forward(request)
+            if step is None and outcome.wrote:
+                # Created or restored: both sides hold the source's values now, the base (nothing is
+                # written). Or an update cut short is complete now: merge what it held back.
+                again = self._merge(source_id, "source", trust_echo=False)
+                return _combined(outcome, again.action if again else None)
+            return _combined(outcome, step.action if step else None)
+        # Still leased to this worker: the one-way engine takes the same lease again, writes, commits.
+        outcome = self.forward.sync_product(source_id, carry=step.carry, merge_state=step.merge_state)
+        self._held.pop(("product", source_id), None)
+        landed = self.state.get(self.connection.name, "product", source_id)
+        if landed is None or landed.merge != step.merge_state:
+            # The one-way engine did not write them (a stale source answer, a product gone meanwhile):
+            # merge again, writing directly.
+            again = self._merge(source_id, "source", trust_echo=False)
+            return _combined(outcome, again.action if again else None)
+        self._record_conflicts(source_id, landed.dest_id, step.conflicts)
+        return _combined(outcome, "updated")
 
     def _forward(self, request: SyncRequest) -> SyncOutcome:
         outcome: SyncOutcome = self.forward.sync(request)
@@ -109,21 +140,24 @@ class TwoWaySync(EntitySync):
         if merged is None:
             # Gone (or half-written) at the destination: the source decides, and writes it again.
             return self._forward(source_request)
-        return SyncOutcome("product", source_id, "created" if created else merged, dest_id)
+        return SyncOutcome("product", source_id, "created" if created else merged.action, dest_id)
 
     # --- the merge ---------------------------------------------------------------------------------
 
-    def _merge(self, source_id: int, changed: Side, *, trust_echo: bool) -> OutcomeAction | None:
+    def _merge(self, source_id: int, changed: Side, *, trust_echo: bool, defer: bool = False) -> _Step | None:
         """Merge one paired product; None when there is nothing to merge (not paired yet, deleted, half
-        written, or missing at a side): the one-way engine takes it from there."""
+        written, or missing at a side): the one-way engine takes it from there. With `defer`, what the
+        destination needs is left to the caller (`carry`), the lease still held."""
         with self._leased("product", source_id) as current:
-            result = self._merge_leased(current, changed, trust_echo=trust_echo)
-            if result is None:
+            step = self._merge_leased(current, changed, trust_echo=trust_echo, defer=defer)
+            if step is None:
                 self._held.pop(("product", source_id), None)
                 self.state.release(self.connection.name, "product", source_id, owner=self.owner)
-            return result
+            return step
 
-    def _merge_leased(self, current: EntityState, changed: Side, *, trust_echo: bool) -> OutcomeAction | None:
+    def _merge_leased(
+        self, current: EntityState, changed: Side, *, trust_echo: bool, defer: bool
+    ) -> _Step | None:
         if not current.dest_id or current.deleted or current.last_outcome in _INCOMPLETE:
             return None
         ids: dict[Side, int | str] = {"source": current.source_id, "destination": current.dest_id}
@@ -133,7 +167,7 @@ class TwoWaySync(EntitySync):
         if first is None:
             return None
         if trust_echo and (kept.get("echo") or {}).get(changed) == values_hash(first.values):
-            return self._commit(current, "echo", []).action  # our own write, come back
+            return _Step(self._commit(current, "echo", []).action)  # our own write, come back
         second = self.sides[other].read(ids[other])
         if second is None:
             return None
@@ -149,16 +183,7 @@ class TwoWaySync(EntitySync):
                 outcome="agreed",
                 resolution=result.base[name],
             )
-        for conflict in result.conflicts:
-            self._record_conflict(current, conflict)
-        written = self._write(ids, "destination", result.to_destination)
-        try:
-            written += self._write(ids, "source", result.to_source)
-        except Exception:
-            if written:
-                self._save_partial(current, kept.get("base"), result, destination, written)
-            raise
-        # What each side we wrote holds now by our hand: its webhook for this write is then recognised.
+        # What each side we write holds then by our hand: its webhook for this write is then recognised.
         echo = {
             side: values_hash({**snapshot.values, **values})
             for side, snapshot, values in (
@@ -167,8 +192,23 @@ class TwoWaySync(EntitySync):
             )
             if values
         }
+        merge_state = {"base": result.base, "echo": echo}
+        if defer and result.to_destination:
+            self._write(ids, "source", result.to_source)  # a failure here has written nothing yet
+            carry = frozenset(result.to_destination)
+            return _Step("updated", carry, merge_state, result.conflicts)
+        written = self._write(ids, "destination", result.to_destination)
+        try:
+            written += self._write(ids, "source", result.to_source)
+        except Exception:
+            if written:
+                self._save_partial(current, kept.get("base"), result, destination, written)
+            raise
         action: OutcomeAction = "updated" if written else "unchanged"
-        return self._commit(current, action, written, merge={"base": result.base, "echo": echo}).action
+        committed = self._commit(current, action, written, merge=merge_state).action
+        # Recorded once the writes landed: a merge retried after a failed write records its conflicts once.
+        self._record_conflicts(current.source_id, current.dest_id, result.conflicts)
+        return _Step(committed)
 
     def _save_partial(
         self,
@@ -199,10 +239,11 @@ class TwoWaySync(EntitySync):
         self.sides[side].write(ids[side], values)
         return [f"{side}.{name}" for name in sorted(values)]
 
-    def _record_conflict(self, current: EntityState, conflict: Conflict) -> None:
-        self.conflicts.record(
-            self.connection.name, "product", current.source_id, conflict, dest_id=current.dest_id
-        )
+    def _record_conflicts(
+        self, source_id: int, dest_id: int | str | None, conflicts: tuple[Conflict, ...]
+    ) -> None:
+        for conflict in conflicts:
+            self.conflicts.record(self.connection.name, "product", source_id, conflict, dest_id=dest_id)
 
     # --- a person's decision -----------------------------------------------------------------------
 
