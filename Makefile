@@ -59,8 +59,10 @@ demo: venv
 bench: venv
 	$(BIN)/python -m bench
 
+# One-way chaos (bench/chaos.json), then the two-way run (bench/chaos_two_way.json).
 chaos: venv
 	$(BIN)/python -m bench.chaos
+	$(BIN)/python -m bench.chaos_two_way --jobs 2
 
 # Runs the demo with metrics on (docs/dashboard-metrics.jsonl), then draws template.yaml's dashboard
 # from them (docs/dashboard.png, shown in the README).
