@@ -28,7 +28,7 @@ def generate_event() -> None:
 @generate_event.command(
     "webhook",
     epilog=(
-        "\b\nExamples:\n  catalog-sync local generate-event webhook --connection "
+        "\b\nExample:\n  catalog-sync local generate-event webhook --connection "
         "pixlpay-to-medusa --scope product.deleted --id 1\n"
         "  catalog-sync local generate-event webhook --connection pixlpay-and-medusa --side destination "
         "--id prod_01JF8Z3Q4V5W6X7Y8Z9A0B1C2D"
