@@ -3,10 +3,15 @@
 `write_samples()` regenerates the committed `events/` folder; `webhook_event()` backs
 `catalog-sync local generate-event`, shaping the notification as the connection's source sends it:
 a BigCommerce notification signed with Standard Webhooks, or a Pixlpay event (`{id, event_type,
-created_at, data{product_id}}`) signed with `X-Pixlpay-Signature`. A Standard Webhooks signature is valid
-for 5 minutes, so committed BigCommerce samples verify at their own timestamp and are refused later as
-replays: generate a fresh one to invoke the receiver for real. Pixlpay signs no timestamp: its samples
-are refused once their `created_at` is older than the receiver's replay window (the event retention).
+created_at, data{product_id}}`) signed with `X-Pixlpay-Signature`. A two-way connection's destination
+posts to `/webhooks/{connection}/destination`: a BigCommerce store's notification, or our Medusa
+subscriber's `{type, timestamp, data{id, external_id, updated_at}}`, both signed with Standard Webhooks
+under the connection's `destination_signing` (else its `signing`) secret.
+
+A Standard Webhooks signature is valid for 5 minutes, so committed BigCommerce and Medusa samples verify
+at their own timestamp and are refused later as replays: generate a fresh one to invoke the receiver for
+real. Pixlpay signs no timestamp: its samples are refused once their `created_at` is older than the
+receiver's replay window (the event retention).
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from typing import Any
 import yaml
 
 from catalog_sync.signatures import sign_pixlpay, sign_standard_webhooks
-from catalog_sync.sync_request import SyncRequest
+from catalog_sync.sync_request import Side, SyncRequest
+from catalog_sync_local.medusa_sim_forwarder import forwarded_body
 from catalog_sync_local.runtime import http_api_event, scheduled_event, sqs_event
 from catalog_sync_local.stack import HttpRoute
 
 REPO = Path(__file__).resolve().parents[2]
 WEBHOOK_ROUTE = HttpRoute("POST", "/webhooks/{connection}")
+DESTINATION_WEBHOOK_ROUTE = HttpRoute("POST", "/webhooks/{connection}/destination")
 STATUS_ROUTE = HttpRoute("GET", "/status/{connection}", authorizer="AWS_IAM")
 REGION = "us-east-1"
 SAMPLE_QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:catalog-sync-SyncQueue"
@@ -37,19 +44,35 @@ PIXLPAY_CONNECTION = "pixlpay-to-medusa"
 PIXLPAY_PRODUCT_EVENTS = ("product.created", "product.updated", "product.deleted")
 
 
-def local_signing_secret(connection: str, path: Path = LOCAL_CONNECTIONS) -> str:
+def _local_connection(connection: str, path: Path) -> dict[str, Any]:
+    """A connection of the local document (KeyError for an unknown name)."""
     doc = yaml.safe_load(path.read_text())
-    return str(doc["connections"][connection]["signing"]["secrets"][0])
+    return dict(doc["connections"][connection])
+
+
+def local_signing_secret(connection: str, path: Path = LOCAL_CONNECTIONS, *, side: Side = "source") -> str:
+    """The secret a side signs with: a destination's `destination_signing`, else the connection's."""
+    config = _local_connection(connection, path)
+    signing = config.get("destination_signing") if side == "destination" else None
+    return str((signing or config["signing"])["secrets"][0])
 
 
 def source_kind(connection: str, path: Path = LOCAL_CONNECTIONS) -> str:
     """The kind of a local connection's source ("bigcommerce" when the document names none)."""
-    doc = yaml.safe_load(path.read_text())
-    return str(doc["connections"][connection]["source"].get("kind", "bigcommerce"))
+    return endpoint_kind(connection, "source", path)
+
+
+def endpoint_kind(connection: str, side: Side, path: Path = LOCAL_CONNECTIONS) -> str:
+    """The kind of a local connection's side ("bigcommerce" when the document names none)."""
+    return str(_local_connection(connection, path)[side].get("kind", "bigcommerce"))
+
+
+def is_two_way(connection: str, path: Path = LOCAL_CONNECTIONS) -> bool:
+    return _local_connection(connection, path).get("direction") == "two-way"
 
 
 def default_scope(kind: str) -> str:
-    return "product.updated" if kind == "pixlpay" else "store/product/updated"
+    return "product.updated" if kind in ("pixlpay", "medusa") else "store/product/updated"
 
 
 def bigcommerce_notification(
@@ -82,24 +105,50 @@ def pixlpay_notification(
     }
 
 
+def medusa_notification(
+    event_type: str, product_id: str, *, created_at: int, external_id: str | None = None
+) -> dict[str, Any]:
+    """Our Medusa subscriber's delivery (the simulator's forwarder builds the same body), sent when the
+    product was last updated; times are ISO-8601 UTC with milliseconds, as JavaScript's toISOString."""
+    at = datetime.fromtimestamp(created_at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    product = {"id": product_id, "external_id": external_id, "updated_at": at}
+    return forwarded_body(event_type, product, at)
+
+
 def webhook_event(
     connection: str,
     scope: str,
-    entity_id: int,
+    entity_id: int | str,
     *,
+    side: Side = "source",
     secret: str | None = None,
     timestamp: int | None = None,
     delivery_id: str | None = None,
     product_id: int | None = None,
+    external_id: str | None = None,
     base64_body: bool = False,
 ) -> dict[str, Any]:
     """An HTTP API v2 event for POST /webhooks/{connection}, as the connection's source sends it: a
     BigCommerce notification with a Standard Webhooks signature, or a Pixlpay event (`scope` is then its
-    event type, e.g. product.updated) with `X-Pixlpay-Signature`."""
+    event type, e.g. product.updated) with `X-Pixlpay-Signature`. With side="destination", the event of
+    POST /webhooks/{connection}/destination as a two-way connection's destination sends it: a BigCommerce
+    notification, or our Medusa subscriber's body (`entity_id` a `prod_...` id), Standard Webhooks signed."""
     ts = int(time.time()) if timestamp is None else timestamp
-    key = secret or local_signing_secret(connection)
-    if source_kind(connection) == "pixlpay":
-        notification = pixlpay_notification(scope, entity_id, created_at=ts, delivery_id=delivery_id)
+    key = secret or local_signing_secret(connection, side=side)
+    kind = endpoint_kind(connection, side)
+    if kind == "medusa":
+        body = json.dumps(
+            medusa_notification(scope, str(entity_id), created_at=ts, external_id=external_id),
+            separators=(",", ":"),  # the subscriber posts compact JSON
+        ).encode()
+        msg_id = delivery_id or f"msg_{uuid.uuid4().hex}"
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "catalog-sync-medusa-forwarder/1",
+            **sign_standard_webhooks(key, msg_id, ts, body),
+        }
+    elif kind == "pixlpay":
+        notification = pixlpay_notification(scope, int(entity_id), created_at=ts, delivery_id=delivery_id)
         body = json.dumps(notification).encode()
         headers = {
             "content-type": "application/json",
@@ -110,7 +159,7 @@ def webhook_event(
         }
     else:
         body = json.dumps(
-            bigcommerce_notification(scope, entity_id, created_at=ts, product_id=product_id)
+            bigcommerce_notification(scope, int(entity_id), created_at=ts, product_id=product_id)
         ).encode()
         msg_id = delivery_id or f"msg_{uuid.uuid4().hex}"
         headers = {
@@ -118,9 +167,10 @@ def webhook_event(
             "user-agent": "BigCommerce-Webhooks",
             **sign_standard_webhooks(key, msg_id, ts, body),
         }
-    event = http_api_event(
-        "POST", f"/webhooks/{connection}", WEBHOOK_ROUTE, {"connection": connection}, headers, body
-    )
+    route, path = WEBHOOK_ROUTE, f"/webhooks/{connection}"
+    if side == "destination":
+        route, path = DESTINATION_WEBHOOK_ROUTE, f"{path}/destination"
+    event = http_api_event("POST", path, route, {"connection": connection}, headers, body)
     if base64_body:
         import base64
 
@@ -153,6 +203,9 @@ def sync_batch_event(requests: list[SyncRequest]) -> dict[str, Any]:
 FIRST_PRODUCT, SECOND_PRODUCT = 101, 102
 # The Pixlpay simulator numbers products from 1.
 FIRST_PIXLPAY_PRODUCT, SECOND_PIXLPAY_PRODUCT = 1, 2
+TWO_WAY_STORES, TWO_WAY_PIXLPAY = "store-c-and-d", "pixlpay-and-medusa"
+# A Medusa product id (prod_ and a ULID), standing for the copy of Pixlpay product 1.
+SAMPLE_MEDUSA_PRODUCT = "prod_01JF8Z3Q4V5W6X7Y8Z9A0B1C2D"
 
 
 def status_event(connection: str) -> dict[str, Any]:
@@ -220,6 +273,39 @@ def write_samples(folder: Path = REPO / "events") -> list[Path]:
                     entity_type="product",
                     entity_id=SECOND_PIXLPAY_PRODUCT,
                     origin="pull",
+                ),
+            ]
+        ),
+        "webhook_receiver/store_d_product_updated.json": webhook_event(
+            TWO_WAY_STORES,
+            "store/product/updated",
+            FIRST_PRODUCT,
+            side="destination",
+            timestamp=ts,
+            delivery_id="msg_sample_store_d_product_updated",
+        ),
+        "webhook_receiver/medusa_product_updated.json": webhook_event(
+            TWO_WAY_PIXLPAY,
+            "product.updated",
+            SAMPLE_MEDUSA_PRODUCT,
+            side="destination",
+            external_id=f"pixlpay_{FIRST_PIXLPAY_PRODUCT}",
+            timestamp=ts,
+            delivery_id="msg_sample_medusa_product_updated",
+        ),
+        # Store C's product 101 goes to store D (its 101 too: both simulators number from 101), then store
+        # D's webhook about it comes back (the destination names it by store D's id): the consumer merges.
+        "sync_consumer/two_way_batch.json": sync_batch_event(
+            [
+                SyncRequest(
+                    connection=TWO_WAY_STORES, entity_type="product", entity_id=FIRST_PRODUCT, origin="pull"
+                ),
+                SyncRequest(
+                    connection=TWO_WAY_STORES,
+                    entity_type="product",
+                    entity_id=0,
+                    side="destination",
+                    dest_id=str(FIRST_PRODUCT),
                 ),
             ]
         ),

@@ -25,6 +25,7 @@ import yaml
 from click.testing import CliRunner
 
 from catalog_sync.connections import ConnectionsDocument
+from catalog_sync.errors import SignatureInvalid
 from catalog_sync.signatures import verify
 from catalog_sync_local.cli import main
 from catalog_sync_local.running_stack import STACK_FILE_VARIABLE
@@ -36,6 +37,8 @@ CLI = Path(sys.executable).parent / "catalog-sync"
 TIMEOUT_S = 90
 STALE_SAMPLE = EVENTS / "webhook_receiver" / "product_updated.json"
 PIXLPAY = "pixlpay-to-medusa"
+TWO_WAY_STORES, TWO_WAY_PIXLPAY = "store-c-and-d", "pixlpay-and-medusa"
+MEDUSA_ID = "prod_01JF8Z3Q4V5W6X7Y8Z9A0B1C2D"
 CONNECTIONS = REPO / "config" / "connections.local.yaml"
 
 
@@ -77,12 +80,31 @@ def invocations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subproces
         check=True,
     )
     (tmp / "fresh_pixlpay.json").write_text(fresh_pixlpay.stdout)
+    destinations = {
+        "store_d.json": ["--connection", TWO_WAY_STORES, "--id", "7"],
+        "medusa.json": ["--connection", TWO_WAY_PIXLPAY, "--id", MEDUSA_ID],
+    }
+    for name, args in destinations.items():
+        generated = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            _cli("local", "generate-event", "webhook", "--side", "destination", *args),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=True,
+        )
+        (tmp / name).write_text(generated.stdout)
 
     cases = {
         "stale receiver": _cli("local", "invoke", "WebhookReceiverFunction", "--event", STALE_SAMPLE),
         "fresh receiver": _cli("local", "invoke", "WebhookReceiverFunction", "--event", tmp / "fresh.json"),
         "fresh pixlpay receiver": _cli(
             "local", "invoke", "WebhookReceiverFunction", "--event", tmp / "fresh_pixlpay.json"
+        ),
+        "fresh store d receiver": _cli(
+            "local", "invoke", "WebhookReceiverFunction", "--event", tmp / "store_d.json"
+        ),
+        "fresh medusa receiver": _cli(
+            "local", "invoke", "WebhookReceiverFunction", "--event", tmp / "medusa.json"
         ),
         "consumer": _cli(
             "local", "invoke", "SyncConsumerFunction", "-e", EVENTS / "sync_consumer" / "product_batch.json"
@@ -146,6 +168,18 @@ class TestLocalInvoke:
         assert response["statusCode"] == 200, response["body"]
         assert json.loads(response["body"])["status"] == "accepted"
 
+    @pytest.mark.parametrize("case", ["fresh store d receiver", "fresh medusa receiver"])
+    def test_a_freshly_generated_destination_webhook_is_accepted_on_the_destination_route(
+        self, invocations: dict[str, subprocess.CompletedProcess[str]], case: str
+    ) -> None:
+        run = invocations[case]
+        assert run.returncode == 0, run.stderr
+        response = _last_line_json(run.stdout)
+        assert response["statusCode"] == 200, response["body"]
+        body = json.loads(response["body"])
+        assert body["status"] == "accepted"
+        assert body["delivery_id"].startswith("destination:msg_")  # the destination side's namespace
+
     def test_stdout_holds_only_the_return_value_and_the_logs_go_to_stderr(
         self, invocations: dict[str, subprocess.CompletedProcess[str]]
     ) -> None:
@@ -195,9 +229,46 @@ def test_generate_event_signs_a_pixlpay_webhook_for_a_pixlpay_connection() -> No
     assert "webhook-signature" not in event["headers"]
 
 
+def test_generate_event_signs_a_medusa_subscriber_delivery_for_a_two_way_destination() -> None:
+    args = ["--connection", TWO_WAY_PIXLPAY, "--side", "destination", "--id", MEDUSA_ID]
+    args += ["--scope", "product.deleted", "--external-id", "pixlpay_3"]
+    run = CliRunner().invoke(main, ["local", "generate-event", "webhook", *args], catch_exceptions=False)
+
+    assert run.exit_code == 0, run.output
+    event = json.loads(run.stdout)
+    assert event["routeKey"] == "POST /webhooks/{connection}/destination"
+    assert event["rawPath"] == f"/webhooks/{TWO_WAY_PIXLPAY}/destination"
+    assert event["pathParameters"] == {"connection": TWO_WAY_PIXLPAY}
+    body = json.loads(event["body"])
+    assert (body["type"], body["data"]) == (
+        "product.deleted",
+        {"id": MEDUSA_ID, "external_id": "pixlpay_3", "updated_at": None},  # a deleted product's
+    )
+    document = ConnectionsDocument.parse(yaml.safe_load(CONNECTIONS.read_text()))
+    medusa_signing = document.get(TWO_WAY_PIXLPAY).signing_of("destination")
+    verify(medusa_signing, event["headers"], event["body"].encode(), now=time.time())  # raises if not
+    with pytest.raises(SignatureInvalid):  # its own secret: another Standard Webhooks secret fails
+        verify(
+            document.get(TWO_WAY_STORES).signing, event["headers"], event["body"].encode(), now=time.time()
+        )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (
+            ["--connection", CONNECTION, "--side", "destination"],
+            f"'{CONNECTION}' is one-way: its destination sends no webhooks",
+        ),
+        (
+            ["--connection", TWO_WAY_PIXLPAY, "--side", "destination", "--id", "7"],
+            "a Medusa product id looks like prod_",
+        ),
+        (["--connection", TWO_WAY_STORES, "--side", "destination", "--id", MEDUSA_ID], "a positive number"),
+        (
+            ["--connection", TWO_WAY_STORES, "--side", "destination", "--scope", "product.updated"],
+            "has a BigCommerce destination: its scopes look like store/product/updated",
+        ),
         (
             ["--connection", PIXLPAY, "--scope", "store/product/updated"],
             "its events look like product.updated",
@@ -205,9 +276,17 @@ def test_generate_event_signs_a_pixlpay_webhook_for_a_pixlpay_connection() -> No
         (["--scope", "product.updated"], "its scopes look like store/product/updated"),
         (["--connection", "no-such-connection"], "no connection 'no-such-connection'"),
     ],
-    ids=["bigcommerce scope for pixlpay", "pixlpay event for bigcommerce", "unknown connection"],
+    ids=[
+        "one-way destination",
+        "number for medusa",
+        "medusa id for store d",
+        "medusa event for store d",
+        "bigcommerce scope for pixlpay",
+        "pixlpay event for bigcommerce",
+        "unknown connection",
+    ],
 )
-def test_generate_event_refuses_a_scope_the_connection_s_source_does_not_send(
+def test_generate_event_refuses_what_the_connection_s_side_does_not_send(
     args: list[str], message: str
 ) -> None:
     run = CliRunner().invoke(main, ["local", "generate-event", "webhook", *args])
