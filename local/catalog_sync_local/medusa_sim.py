@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from catalog_sync_local.medusa_sim_fields import QueryError, check_query, everything, paged, shape
-from catalog_sync_local.pixlpay_sim import JsonStore
+from catalog_sync_local.sim_json_server import JsonStore
 
 STATUSES = ("draft", "proposed", "published", "rejected")
 BrandModule = Literal["catalog-sync", "tutorial"] | None
