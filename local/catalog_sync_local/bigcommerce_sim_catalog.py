@@ -7,9 +7,10 @@ stamps the product's `date_modified`, and reports the webhook scopes it triggers
 `store/product/*`, `store/sku/*` (variants, data carrying `sku.product_id` / `sku.variant_id`) and
 `store/category/*`. Writes that change nothing neither move `date_modified` nor fire a hook.
 
-`Catalog` is built in layers, one module each: the shared records (bigcommerce_sim_records), options,
-variants, images, products (bigcommerce_sim_options, _variants, _images, _products); this module adds what
-works on many products at once: batch updates and the filtered, sorted, paged product list.
+`Catalog` is built in layers, one module each: the shared records (bigcommerce_sim_records), then
+bigcommerce_sim_options, bigcommerce_sim_variants, bigcommerce_sim_images and bigcommerce_sim_products;
+this module adds what works on many products at once: batch updates and the filtered, sorted, paged
+product list.
 """
 
 from __future__ import annotations
