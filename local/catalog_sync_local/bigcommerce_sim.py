@@ -23,16 +23,10 @@ from typing import Any, Self
 from catalog_sync_local.bigcommerce_contract import ContractMonitor
 from catalog_sync_local.bigcommerce_sim_catalog import Catalog
 from catalog_sync_local.bigcommerce_sim_fields import ApiError
-from catalog_sync_local.bigcommerce_sim_http import (
-    App,
-    FailureInjector,
-    RateLimiter,
-    RequestRecord,
-    ServedSimulator,
-    Server,
-)
+from catalog_sync_local.bigcommerce_sim_http import App, RateLimiter, RequestRecord
 from catalog_sync_local.bigcommerce_sim_routes import Routes
 from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, DeliveryLog, Dispatcher, Hooks
+from catalog_sync_local.sim_http_server import FailureInjector, ServedSimulator, Server
 
 __all__ = ["ApiError", "BigCommerceStore", "Delivery", "RequestRecord"]
 

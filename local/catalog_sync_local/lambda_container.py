@@ -1,6 +1,6 @@
 """One Lambda container: a worker process that imports one function's handler and runs its invocations.
 
-Started by `catalog_sync_local.workers` as `python -m catalog_sync_local.lambda_container <in fd> <out fd>`
+Started by `catalog_sync_local.containers` as `python -m catalog_sync_local.lambda_container <in fd> <out fd>`
 with the function's environment (template variables, the moto server's `AWS_ENDPOINT_URL`, fake
 credentials). Like a Lambda container it imports the handler once (its module state lives as long as
 the process: warm reuse) and runs one invocation at a time. Invocations arrive on <in fd> and results

@@ -58,7 +58,7 @@ from catalog_sync_local.medusa_sim_forwarder import (
     ordered,
     time_filters_match,
 )
-from catalog_sync_local.pixlpay_sim import JsonStore
+from catalog_sync_local.sim_json_server import JsonStore
 
 STATUSES = ("draft", "proposed", "published", "rejected")
 BrandModule = Literal["catalog-sync", "tutorial"] | None

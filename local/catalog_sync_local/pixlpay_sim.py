@@ -13,7 +13,8 @@ decimal strings, times ISO-8601 UTC to the second. `PUT /products/{id}` (the wri
 updates `name, description, price, is_active` (the assumed endpoint of catalog_sync.connectors.pixlpay: the
 public docs list no product write): it bumps `updated_at`, is kept in `write_log`, answers `{success, data,
 message}` and sends `product.updated` like a dashboard edit; a bad body is 422 `VALIDATION_ERROR` with
-per-field `errors` (docs.pixlpay.net/guides/error-handling). `JsonServer` is shared with the Medusa simulator.
+per-field `errors` (docs.pixlpay.net/guides/error-handling). Served by `sim_json_server.JsonStore`, as the
+Medusa simulator is.
 
 Webhooks (docs.pixlpay.net/developers/api/webhooks and /developers/webhooks/events): `GET/POST /webhooks`,
 `GET/PUT/DELETE /webhooks/{id}` with `{url, events[], is_active}`; creating one answers its signing `secret`
@@ -40,15 +41,13 @@ import secrets
 import threading
 import time
 import uuid
-from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from email.message import Message
 from typing import Any, Literal, NamedTuple, Self
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from catalog_sync_local.bigcommerce_sim_http import FailureInjector, ServedSimulator, Server
 from catalog_sync_local.bigcommerce_sim_webhooks import Delivery, DeliveryLog, Dispatcher
+from catalog_sync_local.sim_json_server import JsonStore, Reply
 
 PREFIX = "/api/external/v1"
 PRODUCT_EVENTS = ("product.created", "product.updated", "product.deleted")
@@ -73,8 +72,6 @@ WEBHOOK_EVENTS = frozenset(
         *PRODUCT_EVENTS,
     }
 )
-Reply = tuple[int, Any, dict[str, str]]
-Handler = Callable[[str, str, dict[str, str], Any, Mapping[str, str]], Reply]
 
 
 class PixlpayWrite(NamedTuple):
@@ -83,52 +80,6 @@ class PixlpayWrite(NamedTuple):
     product_id: int
     fields: dict[str, Any]  # the body as sent
     at: str  # the product's new updated_at
-
-
-class RequestRecord(NamedTuple):
-    method: str
-    path: str  # without the API prefix and query string
-    status: int
-
-
-class JsonServer:
-    """A JSON API on the simulators' shared HTTP server (bigcommerce_sim_http.Server), calling
-    `handler(method, path, query, body, headers)`; keeps a request log."""
-
-    def __init__(self, handler: Handler, name: str) -> None:
-        self.log: list[RequestRecord] = []
-        self._lock = threading.Lock()
-        self._handler = handler
-        self._server = Server(self._serve, name=name)
-        self.port: int = self._server.port
-
-    def _serve(
-        self, method: str, target: str, headers: Message, raw: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        url = urlsplit(target)
-        query = dict(parse_qsl(url.query, keep_blank_values=True))
-        try:
-            body = json.loads(raw) if raw.strip() else None
-        except ValueError:
-            extra: dict[str, str] = {}
-            status, reply = 400, {"message": "invalid JSON"}
-        else:
-            status, reply, extra = self._handler(method, url.path, query, body, dict(headers.items()))
-        with self._lock:
-            self.log.append(RequestRecord(method, url.path, status))
-        # bytes go out as they are (the Medusa simulator's HTML 404, with its own Content-Type)
-        payload = reply if isinstance(reply, bytes) else b"" if reply is None else json.dumps(reply).encode()
-        return status, {"Content-Type": "application/json", **extra}, payload
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self, timeout: float = 2.0) -> None:
-        self._server.stop(timeout)
-
-    def records(self) -> list[RequestRecord]:
-        with self._lock:
-            return list(self.log)
 
 
 class FixedWindow:
@@ -153,36 +104,6 @@ class FixedWindow:
             if not allowed:
                 headers["Retry-After"] = str(max(1, math.ceil(self._start + self.window_s - now)))
             return allowed, headers
-
-
-class JsonStore(ServedSimulator):
-    """What the JSON API simulators share: serving on 127.0.0.1 through JsonServer, the request log,
-    and failure injection (the BigCommerce simulator's FailureInjector)."""
-
-    server_name = "json-sim"
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._failures = FailureInjector()
-
-    @abstractmethod
-    def _handle(
-        self, method: str, path: str, query: dict[str, str], body: Any, headers: Mapping[str, str]
-    ) -> Reply: ...
-
-    def _open_server(self) -> JsonServer:
-        return JsonServer(self._handle, self.server_name)
-
-    @property
-    def request_log(self) -> list[RequestRecord]:
-        return [] if self._json_server is None else self._json_server.records()
-
-    @property
-    def _json_server(self) -> JsonServer | None:
-        return self._server if isinstance(self._server, JsonServer) else None
-
-    def fail_next(self, method: str, path_regex: str, status: int = 500, times: int = 1) -> None:
-        self._failures.add(method, path_regex, status, times)
 
 
 class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the event type
