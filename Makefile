@@ -67,7 +67,7 @@ chaos: venv
 # Runs the demo with metrics on (docs/dashboard-metrics.jsonl), then draws template.yaml's dashboard
 # from them (docs/dashboard.png, shown in the README).
 dashboard: venv
-	$(BIN)/python -m catalog_sync_local.dashboard_render --run
+	$(BIN)/python -m catalog_sync_local.dashboard.render --run
 
 clean:
 	rm -rf $(VENV) .venv-tools .aws-sam .mypy_cache .ruff_cache

@@ -34,9 +34,9 @@ import requests
 
 from catalog_sync.signatures import sign_standard_webhooks
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.compare import catalog_differences
-from catalog_sync_local.sample_events import local_signing_secret
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.demo.compare import catalog_differences
+from catalog_sync_local.demo.sample_events import local_signing_secret
+from catalog_sync_local.runtime.sandbox import Sandbox
 
 OUT = Path(__file__).resolve().parent / "chaos.json"
 CONNECTION = "store-a-to-b"

@@ -543,7 +543,7 @@ def world(rules: dict[str, str]) -> Iterator[World]:
     from catalog_sync.store.conflicts import ConflictStore
     from catalog_sync.store.state import StateStore
     from catalog_sync.two_way_wiring import two_way_engine
-    from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+    from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
     clock = Clock()
     with (

@@ -119,8 +119,8 @@ def run() -> dict[str, float]:
     import boto3
 
     from catalog_sync import services
-    from catalog_sync_local.sample_events import webhook_event
-    from catalog_sync_local.sandbox import Sandbox
+    from catalog_sync_local.demo.sample_events import webhook_event
+    from catalog_sync_local.runtime.sandbox import Sandbox
 
     with Sandbox(register_webhooks=False) as box:
         runtime, stack = box.runtime, box.stack

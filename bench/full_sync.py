@@ -24,7 +24,7 @@ from catalog_sync.engine import CatalogSync
 from catalog_sync.jobs import Sweep, full_sync
 from catalog_sync.store.state import EntityState
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
 SECTION = "full sync"
 PRODUCTS = 10_000

@@ -82,7 +82,7 @@ class LocalStart:
 
 
 def _delivery(product_id: int) -> Delivery:
-    from catalog_sync_local.sample_events import webhook_event
+    from catalog_sync_local.demo.sample_events import webhook_event
 
     delivery_id = f"msg_{uuid.uuid4().hex}"
     event = webhook_event(CONNECTION, "store/product/updated", product_id, delivery_id=delivery_id)
@@ -172,7 +172,7 @@ def _with_duplicates(rng: random.Random) -> tuple[list[Delivery], int]:
 @contextmanager
 def _local_start(folder: Path) -> Iterator[LocalStart]:
     """`catalog-sync local start` in a subprocess until the block ends (SIGTERM, then bounded waits)."""
-    from catalog_sync_local import running_stack
+    from catalog_sync_local.runtime import running_stack
 
     cli = Path(sys.executable).with_name("catalog-sync")
     env = {**os.environ, running_stack.STACK_FILE_VARIABLE: str(folder / "stack.json")}
@@ -214,7 +214,7 @@ def _local_start(folder: Path) -> Iterator[LocalStart]:
 def _aws(stack: LocalStart, service: str) -> Any:
     import boto3
 
-    from catalog_sync_local.aws_backend import AwsBackend, applied
+    from catalog_sync_local.runtime.aws_backend import AwsBackend, applied
 
     with applied(AwsBackend(endpoint_url=stack.aws_url)):  # its endpoint and fake credentials
         return boto3.client(service)  # type: ignore[call-overload]

@@ -80,10 +80,10 @@ def _median_cold_starts_ms() -> tuple[float, float]:
     """Median cold start (process start, import, first webhook answered) of ours and the naive one."""
     from dataclasses import replace
 
-    from catalog_sync_local.containers import ContainerPool
-    from catalog_sync_local.process_runtime import ProcessRuntime
-    from catalog_sync_local.sample_events import webhook_event
-    from catalog_sync_local.sandbox import Sandbox
+    from catalog_sync_local.demo.sample_events import webhook_event
+    from catalog_sync_local.runtime.containers import ContainerPool
+    from catalog_sync_local.runtime.process_runtime import ProcessRuntime
+    from catalog_sync_local.runtime.sandbox import Sandbox
 
     quiet = {"LogLevel": "ERROR"}
     with Sandbox(register_webhooks=False, parameter_overrides=quiet, serve_aws=True, processes=True) as box:
@@ -122,9 +122,13 @@ def run() -> dict[str, float]:
 
     from catalog_sync import services
     from catalog_sync.signatures import sign_standard_webhooks
-    from catalog_sync_local.lambda_container import LambdaContextStub
-    from catalog_sync_local.sample_events import bigcommerce_notification, local_signing_secret, webhook_event
-    from catalog_sync_local.sandbox import Sandbox
+    from catalog_sync_local.demo.sample_events import (
+        bigcommerce_notification,
+        local_signing_secret,
+        webhook_event,
+    )
+    from catalog_sync_local.runtime.lambda_container import LambdaContextStub
+    from catalog_sync_local.runtime.sandbox import Sandbox
 
     del sign_standard_webhooks, bigcommerce_notification, local_signing_secret
     with Sandbox(register_webhooks=False, parameter_overrides={"LogLevel": "ERROR"}) as box:
@@ -132,7 +136,7 @@ def run() -> dict[str, float]:
         calls: list[str] = []
         session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
         assert session is not None
-        from catalog_sync_local.runtime import function_environment
+        from catalog_sync_local.runtime.local_runtime import function_environment
 
         with function_environment(spec):  # created before the counting hook: clients copy the hooks
             naive = NaiveReceiver()

@@ -46,7 +46,7 @@ def _rig(
     import boto3
     from moto import mock_aws
 
-    from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+    from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
     with (
         mock_aws(),
@@ -125,7 +125,7 @@ def _large_sync() -> dict[str, float]:
     `sync_many` (what the consumer does), with store B under the real 150 / 30 s quota. B and the
     client share a VirtualTime: real work takes real time, waits for the window cost nothing."""
     from catalog_sync.sync_request import SyncRequest
-    from catalog_sync_local.virtual_time import VirtualTime
+    from catalog_sync_local.simulators.shared.virtual_time import VirtualTime
 
     vt = VirtualTime()
     with _rig(QUOTA, WINDOW_MS, clock_b=vt.now) as rig:

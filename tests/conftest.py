@@ -1,5 +1,5 @@
 """Shared fixtures: fake AWS credentials (never real AWS); every test ends with no BigCommerce contract
-violation recorded by a simulated store (catalog_sync_local.bigcommerce_contract)."""
+violation recorded by a simulated store (catalog_sync_local.simulators.bigcommerce.contract)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync_local.bigcommerce_contract import coverage, take_unexpected_violations
+from catalog_sync_local.simulators.bigcommerce.contract import coverage, take_unexpected_violations
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
@@ -19,7 +19,7 @@ EVENTS = REPO / "events"
 def _no_running_local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Ops commands look for a running `local start` through a stack file: the tests' is their own (a
     developer's running stack is never touched; a test that starts one names its own file)."""
-    from catalog_sync_local.running_stack import STACK_FILE_VARIABLE
+    from catalog_sync_local.runtime.running_stack import STACK_FILE_VARIABLE
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(STACK_FILE_VARIABLE, str(tmp_path_factory.getbasetemp() / "no-local-stack.json"))

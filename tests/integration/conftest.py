@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
 
 CONNECTION = "store-a-to-b"
 REPO = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ def modified_template(tmp_path: Path, change: Callable[[dict[str, Any]], None]) 
 
     Code paths are made absolute so they still resolve from tmp_path; tmp_path/echo holds a tiny echo
     handler (see ECHO_HANDLER) that `change` may point a function's CodeUri at."""
-    from catalog_sync_local.stack import load_template
+    from catalog_sync_local.runtime.stack import load_template
 
     template = load_template(TEMPLATE)
     for resource in template["Resources"].values():

@@ -8,7 +8,7 @@ import time
 import boto3
 
 from catalog_sync.store.events import EventRecord, EventStore
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 
 DAY_MS = 86_400_000

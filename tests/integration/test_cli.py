@@ -27,9 +27,9 @@ from click.testing import CliRunner
 from catalog_sync.connections import ConnectionsDocument
 from catalog_sync.errors import SignatureInvalid
 from catalog_sync.signatures import verify
-from catalog_sync_local.cli import main
-from catalog_sync_local.running_stack import STACK_FILE_VARIABLE
-from catalog_sync_local.sample_events import webhook_event
+from catalog_sync_local.cli.main import main
+from catalog_sync_local.demo.sample_events import webhook_event
+from catalog_sync_local.runtime.running_stack import STACK_FILE_VARIABLE
 from tests.conftest import EVENTS, REPO
 from tests.integration.conftest import CONNECTION, modified_template
 

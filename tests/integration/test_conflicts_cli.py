@@ -22,10 +22,10 @@ import yaml
 from click.testing import CliRunner, Result
 
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local import running_stack
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.cli import main
-from catalog_sync_local.sandbox import CONNECTIONS, Sandbox
+from catalog_sync_local.cli.main import main
+from catalog_sync_local.runtime import running_stack
+from catalog_sync_local.runtime.sandbox import CONNECTIONS, Sandbox
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
 TWO_WAY = "store-c-and-d"
 ONE_WAY = "store-a-to-b"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.integration.test_conflicts_cli import ONE_WAY, TWO_WAY, Stores, connections_file
 from tests.integration.test_connection_metrics import _emf, _total
 from tests.integration.test_status_api import get, signed

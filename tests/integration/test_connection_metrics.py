@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 from tests.integration.test_webhook_to_sync import _post_webhook, _product_updated
 

@@ -8,9 +8,9 @@ import time
 
 from rich.console import Console
 
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.compare import category_differences
-from catalog_sync_local.demo import run_demo
+from catalog_sync_local.demo.compare import category_differences
+from catalog_sync_local.demo.scenario import run_demo
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
 
 def test_the_demo_converges_well_within_two_minutes() -> None:

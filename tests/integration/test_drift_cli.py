@@ -15,9 +15,9 @@ import pytest
 import requests
 from click.testing import CliRunner, Result
 
-from catalog_sync_local import ops_cli
-from catalog_sync_local.cli import main
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.cli import ops as ops_cli
+from catalog_sync_local.cli.main import main
+from catalog_sync_local.runtime.sandbox import Sandbox
 
 PIXLPAY = "pixlpay-to-medusa"
 

@@ -19,8 +19,8 @@ import pytest
 from catalog_sync.jobs import FULL_SYNC_JOB
 from catalog_sync.store.progress import ProgressStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 from tests.conftest import EVENTS
 from tests.integration.conftest import CONNECTION, queued
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from catalog_sync_local.stack import LocalStack, LocalStackError, deploy_local_stack, load_template
+from catalog_sync_local.runtime.stack import LocalStack, LocalStackError, deploy_local_stack, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from catalog_sync_local.running_stack import STACK_FILE_VARIABLE
-from catalog_sync_local.sample_events import webhook_event
+from catalog_sync_local.demo.sample_events import webhook_event
+from catalog_sync_local.runtime.running_stack import STACK_FILE_VARIABLE
 
 CLI = Path(sys.executable).with_name("catalog-sync")
 

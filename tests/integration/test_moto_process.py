@@ -12,12 +12,12 @@ import time
 import boto3
 import pytest
 
-from catalog_sync_local.aws_backend import AwsPortUnavailable, applied
-from catalog_sync_local.moto_process import MotoServerProcess
+from catalog_sync_local.runtime.aws_backend import AwsPortUnavailable, applied
+from catalog_sync_local.runtime.moto_process import MotoServerProcess
 
 STARTS_ONE_AND_WAITS = """
 import sys, time
-from catalog_sync_local.moto_process import MotoServerProcess
+from catalog_sync_local.runtime.moto_process import MotoServerProcess
 server = MotoServerProcess()
 server.start()
 print(server._process.pid, flush=True)

@@ -18,12 +18,12 @@ from click.testing import CliRunner
 
 from catalog_sync.store.events import EventRecord, EventStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local import running_stack
-from catalog_sync_local.aws_backend import AwsBackend
-from catalog_sync_local.cli import main
-from catalog_sync_local.ops_cli import Ops, resolve_stack
-from catalog_sync_local.sandbox import Sandbox
-from catalog_sync_local.stack import LocalStack
+from catalog_sync_local.cli.main import main
+from catalog_sync_local.cli.ops import Ops, resolve_stack
+from catalog_sync_local.runtime import running_stack
+from catalog_sync_local.runtime.aws_backend import AwsBackend
+from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.runtime.stack import LocalStack
 from tests.integration.conftest import CONNECTION
 
 

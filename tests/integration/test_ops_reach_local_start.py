@@ -25,8 +25,8 @@ import requests
 import yaml
 
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.aws_backend import AwsBackend, applied
-from catalog_sync_local.running_stack import STACK_FILE_VARIABLE
+from catalog_sync_local.runtime.aws_backend import AwsBackend, applied
+from catalog_sync_local.runtime.running_stack import STACK_FILE_VARIABLE
 from tests.conftest import REPO
 from tests.integration.conftest import CONNECTION
 

@@ -10,7 +10,7 @@ import boto3
 
 from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 
 

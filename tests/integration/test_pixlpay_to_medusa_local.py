@@ -21,10 +21,10 @@ from pydantic import SecretStr
 
 from catalog_sync.connections import Signing
 from catalog_sync.signatures import sign_pixlpay, verify
-from catalog_sync_local.compare import medusa_differences
-from catalog_sync_local.pixlpay_sim import PixlpayStore
-from catalog_sync_local.sample_events import local_signing_secret, pixlpay_notification
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.demo.compare import medusa_differences
+from catalog_sync_local.demo.sample_events import local_signing_secret, pixlpay_notification
+from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 
 PIXLPAY = "pixlpay-to-medusa"
 BRAND = "Blockcraft Store"  # the connection's brand in config/connections.local.yaml

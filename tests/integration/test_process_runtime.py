@@ -22,10 +22,10 @@ from typing import Any
 import boto3
 import pytest
 
-from catalog_sync_local.aws_backend import MotoServer, applied
-from catalog_sync_local.containers import ContainerLost, ContainerPool, NoCapacity
-from catalog_sync_local.process_runtime import ProcessRuntime
-from catalog_sync_local.stack import deploy_local_stack
+from catalog_sync_local.runtime.aws_backend import MotoServer, applied
+from catalog_sync_local.runtime.containers import ContainerLost, ContainerPool, NoCapacity
+from catalog_sync_local.runtime.process_runtime import ProcessRuntime
+from catalog_sync_local.runtime.stack import deploy_local_stack
 from tests.integration.conftest import modified_template
 
 RECORDER = '''"""Sleeps as asked; records each invocation as one JSON line in $RECORD_FILE."""

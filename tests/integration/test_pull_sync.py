@@ -24,8 +24,8 @@ from catalog_sync.store.queue import SyncQueue
 from catalog_sync.store.snapshots import SnapshotStore
 from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 from tests.integration.conftest import CONNECTION, queued
 
 T0 = 1_795_000_000.0

@@ -33,10 +33,10 @@ from catalog_sync.signatures import (
     sign_shopify,
     sign_standard_webhooks,
 )
-from catalog_sync_local.runtime import HttpResult, LocalRuntime, http_api_event
-from catalog_sync_local.sample_events import WEBHOOK_ROUTE, bigcommerce_notification
-from catalog_sync_local.sandbox import Sandbox
-from catalog_sync_local.stack import load_template
+from catalog_sync_local.demo.sample_events import WEBHOOK_ROUTE, bigcommerce_notification
+from catalog_sync_local.runtime.local_runtime import HttpResult, LocalRuntime, http_api_event
+from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.runtime.stack import load_template
 from tests.integration.conftest import CONNECTION
 
 RECEIVER = "WebhookReceiverFunction"

@@ -21,9 +21,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from catalog_sync_local.api_server import LocalApiServer
-from catalog_sync_local.runtime import LocalRuntime, reset_containers
-from catalog_sync_local.stack import deploy_local_stack
+from catalog_sync_local.runtime.api_server import LocalApiServer
+from catalog_sync_local.runtime.local_runtime import LocalRuntime, reset_containers
+from catalog_sync_local.runtime.stack import deploy_local_stack
 from tests.integration.conftest import modified_template
 
 NEW_VARIABLE = "CATALOG_SYNC_EXPERIMENT"

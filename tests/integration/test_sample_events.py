@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.conftest import EVENTS
 from tests.integration.conftest import CONNECTION
 

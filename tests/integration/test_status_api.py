@@ -11,13 +11,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from catalog_sync_local.iam_auth import refusal
-from catalog_sync_local.sample_events import webhook_event
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.demo.sample_events import webhook_event
+from catalog_sync_local.runtime.iam_auth import refusal
+from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 
 HOST = "127.0.0.1:3000"
-LOCAL_KEYS = {"testing": "testing"}  # the local stack's fake identity (aws_backend.FAKE_AWS_ENV)
+LOCAL_KEYS = {"testing": "testing"}  # the local stack's fake identity (runtime.aws_backend.FAKE_AWS_ENV)
 
 
 def signed(path: str, *, secret: str = "testing", service: str = "execute-api") -> dict[str, str]:  # noqa: S107

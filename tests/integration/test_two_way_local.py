@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.runtime.sandbox import Sandbox
 
 CONNECTION = "store-c-and-d"
 

@@ -12,8 +12,8 @@ import time
 import requests
 
 from catalog_sync.signatures import sign_standard_webhooks
-from catalog_sync_local.sample_events import bigcommerce_notification, local_signing_secret
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.demo.sample_events import bigcommerce_notification, local_signing_secret
+from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 
 

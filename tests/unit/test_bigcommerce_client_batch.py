@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from catalog_sync.connections import BigCommerceEndpoint
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
 
 @pytest.fixture

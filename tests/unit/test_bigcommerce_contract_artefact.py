@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from catalog_sync_local import bigcommerce_spec_derive as derive
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.bigcommerce_spec import ARTEFACT, artefact_digest, contract, find_operation
+from catalog_sync_local.simulators.bigcommerce import spec_derive as derive
+from catalog_sync_local.simulators.bigcommerce.spec import ARTEFACT, artefact_digest, contract, find_operation
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
 ARTEFACT_TEXT = ARTEFACT.read_text()
 LOADED: dict[str, Any] = json.loads(ARTEFACT_TEXT)
@@ -85,7 +85,8 @@ def test_the_artefact_is_what_the_generator_derives_from_the_specs_when_they_are
     if present:
         fresh = derive.render(derive.derive(spec_dir))
         assert fresh == ARTEFACT_TEXT, (
-            "bigcommerce_contract.json is out of date: python -m catalog_sync_local.bigcommerce_spec_derive"
+            "bigcommerce_contract.json is out of date: python -m "
+            "catalog_sync_local.simulators.bigcommerce.spec_derive"
         )
     else:
         assert derive.main(["--spec-dir", str(spec_dir)]) == 2  # says where it looked, writes nothing

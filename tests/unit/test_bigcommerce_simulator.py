@@ -1,9 +1,9 @@
 """The BigCommerce store simulator answers like the live v3 API, as BigCommerce's official specs describe it.
 
 Every request and answer is checked against BigCommerce's official operation schemas by the store itself
-(`bigcommerce_contract`); these tests also check shapes explicitly with `bigcommerce_spec`, where `strict`
-checks also reject fields the spec does not name. Time is an injected clock, so windows and timestamps are
-exact; every wait is bounded.
+(`simulators.bigcommerce.contract`); these tests also check shapes explicitly with
+`simulators.bigcommerce.spec`, where `strict` checks also reject fields the spec does not name. Time is an
+injected clock, so windows and timestamps are exact; every wait is bounded.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from catalog_sync_local.bigcommerce_contract import Violation
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.bigcommerce_spec import (
+from catalog_sync_local.simulators.bigcommerce.contract import Violation
+from catalog_sync_local.simulators.bigcommerce.spec import (
     SpecViolation,
     validate_definition,
     validate_notification,
     validate_request,
     validate_response,
 )
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
 TOKEN = "t0ken"
 SECRET = "whsec_c2ltdWxhdG9yLXRlc3Qtb25seS1zaWduaW5nLWtleQ=="
@@ -253,7 +253,7 @@ def test_channel_listings_answer_the_spec_shapes_and_filter_by_product(
     body = [{"product_id": mug["id"], "state": "active", "variants": []}]
     validate_request("channels", "POST", listings, body)
     created = ok(api("POST", listings, body))
-    # channels.v3.yml declares one listing here; see bigcommerce_spec.ERRATA
+    # channels.v3.yml declares one listing here; see simulators.bigcommerce.spec.ERRATA
     validate_response("channels", "POST", listings, 200, created, strict=True)
     with api.breaking_the_spec() as seen:
         missing = api("POST", listings, [{"product_id": cup["id"], "state": "active"}])
@@ -749,7 +749,7 @@ def test_product_options_and_values_answer_the_spec_shapes_and_back_new_variants
     options = f"/catalog/products/{pid}/options"
     listed = ok(api("GET", options))
     # catalog.v3.yml declares productOption_Base.option_values as one object; the API answers an array
-    # (the same slip as product variants): bigcommerce_spec.ERRATA patches it.
+    # (the same slip as product variants): simulators.bigcommerce.spec.ERRATA patches it.
     validate_response("catalog", "GET", options, 200, listed, strict=True)
     [color] = listed["data"]
     assert (color["display_name"], [v["label"] for v in color["option_values"]]) == ("Color", ["Red"])

@@ -19,9 +19,9 @@ import pytest
 from catalog_sync.connection_metrics import CATALOG
 from catalog_sync.entity_sync import OutcomeAction
 from catalog_sync.ingest import Receipt
-from catalog_sync_local.dashboard import named_metrics, points, read_emf, widgets
-from catalog_sync_local.dashboard_render import render
-from catalog_sync_local.stack import load_template
+from catalog_sync_local.dashboard.render import render
+from catalog_sync_local.dashboard.template_dashboard import named_metrics, points, read_emf, widgets
+from catalog_sync_local.runtime.stack import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"

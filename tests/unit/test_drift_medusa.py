@@ -19,8 +19,8 @@ from catalog_sync.drift import DriftReport
 from catalog_sync.drift_medusa import medusa_drift
 from catalog_sync.store.changelog import ChangeLog
 from catalog_sync.store.state import StateStore
-from catalog_sync_local.medusa_sim import MedusaStore
-from catalog_sync_local.pixlpay_sim import PixlpayStore
+from catalog_sync_local.simulators.medusa.store import MedusaStore
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 from tests.unit.test_engine_rig import TABLE, Clock, make_state_table
 from tests.unit.test_pixlpay_to_medusa import CONNECTION, PixRig, req
 

@@ -15,8 +15,8 @@ from catalog_sync.engine import CatalogSync
 from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.virtual_time import VirtualTime
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
+from catalog_sync_local.simulators.shared.virtual_time import VirtualTime
 from tests.unit.test_engine_rig import CONNECTION, TABLE, endpoint, make_state_table
 
 PRODUCTS = 300

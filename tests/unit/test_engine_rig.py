@@ -18,7 +18,7 @@ from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.engine import CatalogSync
 from catalog_sync.store.changelog import ChangeLog
 from catalog_sync.store.state import StateStore
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore, RequestRecord
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore, RequestRecord
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC).timestamp()
 TABLE = "SyncStateTable"

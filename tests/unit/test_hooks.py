@@ -16,9 +16,9 @@ from catalog_sync.connections import BigCommerceEndpoint, PixlpayEndpoint
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.pixlpay import PixlpayClient
 from catalog_sync.hooks import reconcile_event_hooks, reconcile_hooks
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.cli import main
-from catalog_sync_local.pixlpay_sim import PixlpayStore
+from catalog_sync_local.cli.main import main
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 
 SCOPES = ["store/product/*", "store/category/*", "store/sku/*"]
 URL = "https://api.example.test/webhooks/a-to-b"

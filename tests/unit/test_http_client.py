@@ -19,9 +19,9 @@ from catalog_sync.connections import BigCommerceEndpoint
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.http import HttpStatusError, JsonHttpClient, RetriesExhausted
 from catalog_sync.errors import PermanentError, RetriableError
-from catalog_sync_local.bigcommerce_sim import BigCommerceStore
-from catalog_sync_local.pixlpay_sim import PixlpayStore
-from catalog_sync_local.sim_json_server import JsonServer
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
+from catalog_sync_local.simulators.shared.json_server import JsonServer
 
 
 class FakeTime:

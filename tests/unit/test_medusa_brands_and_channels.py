@@ -19,8 +19,8 @@ from catalog_sync.connectors.pixlpay import PixlpayClient
 from catalog_sync.external_id_sync import ExternalIdSync
 from catalog_sync.store.changelog import ChangeLog
 from catalog_sync.store.state import StateStore
-from catalog_sync_local.medusa_sim import BrandModule, MedusaStore
-from catalog_sync_local.pixlpay_sim import PixlpayStore
+from catalog_sync_local.simulators.medusa.store import BrandModule, MedusaStore
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 from tests.unit.test_engine_rig import TABLE, Clock, make_state_table
 from tests.unit.test_pixlpay_to_medusa import CONNECTION, PixRig, req, vip
 

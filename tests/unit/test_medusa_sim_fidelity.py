@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from catalog_sync_local.medusa_sim import MedusaStore
+from catalog_sync_local.simulators.medusa.store import MedusaStore
 from tests.contract.medusa.api_facts import FACTS, Api
 
 

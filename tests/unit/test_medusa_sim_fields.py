@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog_sync_local.medusa_sim_fields import shape
+from catalog_sync_local.simulators.medusa.fields import shape
 
 PRODUCT: dict[str, Any] = {
     "id": "prod_1",

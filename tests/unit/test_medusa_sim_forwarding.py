@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from catalog_sync_local.medusa_sim import MedusaStore
+from catalog_sync_local.simulators.medusa.store import MedusaStore
 from tests.contract.medusa.api_facts import Api
 from tests.contract.medusa.forwarder_facts import check_forwarded
 from tests.webhook_listener import Listener, webhook_listener

@@ -20,7 +20,7 @@ from catalog_sync.connectors.medusa import (
     MedusaWriteInvalid,
 )
 from catalog_sync.connectors.medusa_changes import MedusaProductState, UpdatedAtCursor
-from catalog_sync_local.medusa_sim import MedusaStore
+from catalog_sync_local.simulators.medusa.store import MedusaStore
 from tests.contract.medusa.api_facts import Api
 
 

@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from catalog_sync_local.cli import main
+from catalog_sync_local.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ real_find_spec = importlib.util.find_spec
 def find_spec(name, *args):
     return None if name.split(".")[0] in BLOCKED else real_find_spec(name, *args)
 importlib.util.find_spec = find_spec
-from catalog_sync_local.cli import main
+from catalog_sync_local.cli.main import main
 sys.exit(main({args!r}, standalone_mode=True))
 """
 DEV_ONLY_MODULES = ["moto", "samtranslator", "jsonschema", "standardwebhooks", "hypothesis", "matplotlib"]

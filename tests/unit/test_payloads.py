@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from catalog_sync.payloads import BigCommerceWebhook
-from catalog_sync_local.bigcommerce_spec import documented_scopes, validate_notification
+from catalog_sync_local.simulators.bigcommerce.spec import documented_scopes, validate_notification
 from tests.bigcommerce_notifications import notification
 
 PRODUCT, SKU_PRODUCT, SKU, CATEGORY = 311, 312, 77, 58

@@ -20,8 +20,8 @@ from catalog_sync.external_id_sync import ExternalIdSync
 from catalog_sync.store.changelog import ChangeLog
 from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.medusa_sim import MedusaStore
-from catalog_sync_local.pixlpay_sim import PixlpayStore
+from catalog_sync_local.simulators.medusa.store import MedusaStore
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 from tests.unit.test_engine_rig import TABLE, Clock, make_state_table
 
 CONNECTION = "pixlpay-to-medusa"

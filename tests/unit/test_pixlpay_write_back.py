@@ -21,7 +21,7 @@ from catalog_sync.connectors.pixlpay import (
 )
 from catalog_sync.errors import PermanentError
 from catalog_sync.signatures import verify
-from catalog_sync_local.pixlpay_sim import PixlpayStore, PixlpayWrite
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore, PixlpayWrite
 from tests.webhook_listener import Listener, webhook_listener
 
 SECRET = "pixlpay-write-back-secret"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog_sync_local import running_stack
-from catalog_sync_local.aws_backend import AwsBackend
-from catalog_sync_local.running_stack import RunningStack, find_running, publish, withdraw
-from catalog_sync_local.stack import FunctionSpec, HttpRoute, LocalStack, QueueSpec, SqsSource
+from catalog_sync_local.runtime import running_stack
+from catalog_sync_local.runtime.aws_backend import AwsBackend
+from catalog_sync_local.runtime.running_stack import RunningStack, find_running, publish, withdraw
+from catalog_sync_local.runtime.stack import FunctionSpec, HttpRoute, LocalStack, QueueSpec, SqsSource
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from catalog_sync_local.scheduler import Scheduler, UnsupportedSchedule, next_fire
-from catalog_sync_local.stack import FunctionSpec, LocalStack, ScheduleSpec
+from catalog_sync_local.runtime.scheduler import Scheduler, UnsupportedSchedule, next_fire
+from catalog_sync_local.runtime.stack import FunctionSpec, LocalStack, ScheduleSpec
 
 T0 = datetime(2026, 11, 23, 9, 30, 15, tzinfo=UTC)
 

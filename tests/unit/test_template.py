@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from catalog_sync_local.stack import load_template, package_template, transform_template
+from catalog_sync_local.runtime.stack import load_template, package_template, transform_template
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = REPO / "template.yaml"

@@ -1,10 +1,10 @@
 """Contract tests: what our BigCommerce client sends, and what the simulated stores answer, is what
 BigCommerce's official operation schemas allow.
 
-The simulated stores validate every exchange themselves (catalog_sync_local.bigcommerce_contract) against
-schemas derived from the official specs (bigcommerce_contract.json); here the demo flow, the consumer's
-engine, the pull and full-sync jobs and hook registration run against them on the local stack, and the
-module checks that nothing broke the contract and that every operation our client uses was exercised.
+The simulated stores validate every exchange themselves (catalog_sync_local.simulators.bigcommerce.contract)
+against schemas derived from the official specs (bigcommerce_contract.json); here the demo flow, the
+consumer's engine, the pull and full-sync jobs and hook registration run against them on the local stack, and
+the module checks that nothing broke the contract and that every operation our client uses was exercised.
 Plain pytest, no extra service: the stack runs on embedded moto, the stores on 127.0.0.1.
 """
 
@@ -19,11 +19,11 @@ from pydantic import SecretStr
 from catalog_sync.connections import BigCommerceEndpoint
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.hooks import reconcile_hooks
-from catalog_sync_local.bigcommerce_contract import coverage, take_unexpected_violations
-from catalog_sync_local.compare import catalog_differences
-from catalog_sync_local.demo import CONNECTION, DELETED_CATEGORIES, DELETED_SKUS, QUIET
-from catalog_sync_local.demo import _steps as demo_steps
-from catalog_sync_local.sandbox import Sandbox
+from catalog_sync_local.demo.compare import catalog_differences
+from catalog_sync_local.demo.scenario import CONNECTION, DELETED_CATEGORIES, DELETED_SKUS, QUIET
+from catalog_sync_local.demo.scenario import _steps as demo_steps
+from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.simulators.bigcommerce.contract import coverage, take_unexpected_violations
 
 # Every operation our client calls on BigCommerce (connectors/bigcommerce.py), by the spec's name.
 CLIENT_OPERATIONS = {

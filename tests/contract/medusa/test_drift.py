@@ -16,7 +16,7 @@ from catalog_sync.connectors.pixlpay import PixlpayClient
 from catalog_sync.drift import Drifted, DriftReport
 from catalog_sync.drift_medusa import medusa_drift
 from catalog_sync.store.state import StateStore
-from catalog_sync_local.pixlpay_sim import PixlpayStore
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 from tests.contract.medusa.api_facts import Api
 from tests.contract.medusa.test_pixlpay_to_medusa import BRAND, CONNECTION, Rig, _ids
 from tests.unit.test_engine_rig import TABLE, Clock, make_state_table

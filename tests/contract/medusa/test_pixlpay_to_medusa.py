@@ -21,7 +21,7 @@ from catalog_sync.connectors.pixlpay import PixlpayClient
 from catalog_sync.external_id_sync import ExternalIdSync
 from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync_local.pixlpay_sim import PixlpayStore
+from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 from tests.contract.medusa.api_facts import Api
 from tests.unit.test_engine_rig import TABLE, Clock, make_state_table
 

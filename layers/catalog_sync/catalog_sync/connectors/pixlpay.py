@@ -17,7 +17,7 @@ JSON body of only the fields to change (`price` as the decimal string the API an
 `{success: true, data: <the product>}`. Errors follow the documented error handling
 (docs.pixlpay.net/guides/error-handling): 404 not found, 403 a token without the scope, 422
 `{success: false, error: "VALIDATION_ERROR", message, errors: {field: [...]}}`. Confirm with Pixlpay before
-relying on it live; the simulator (catalog_sync_local.pixlpay_sim) serves exactly this shape.
+relying on it live; the simulator (catalog_sync_local.simulators.pixlpay.store) serves exactly this shape.
 """
 
 from __future__ import annotations

@@ -1,0 +1,2 @@
+"""local/catalog_sync_local/cli: the catalog-sync command: local start/invoke/generate-event, hooks,
+ops."""

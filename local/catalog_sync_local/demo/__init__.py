@@ -1,0 +1,2 @@
+"""local/catalog_sync_local/demo: make demo: the scenario, source-vs-destination comparison, sample
+events."""

@@ -1,0 +1,2 @@
+"""local/catalog_sync_local/runtime: template.yaml on one machine: moto stack, workers, pollers, HTTP
+API, schedules."""

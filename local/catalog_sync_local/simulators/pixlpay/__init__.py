@@ -1,0 +1,1 @@
+"""local/catalog_sync_local/simulators/pixlpay: Pixlpay: products, webhooks, rate limit."""
