@@ -4,11 +4,11 @@ Every seed gets a stack of its own, run as in AWS: each function in worker proce
 containers (`ProcessRuntime`), up to five consumers syncing batches at once (the template's
 MaximumConcurrency), all against one moto server process. The merchant and the faults are
 `chaos_merchant`'s. Configuration for the run, through the same code paths as in AWS, so that what
-takes minutes there takes seconds here: SyncQueue's visibility timeout (a killed batch reappears after
-VISIBILITY_S, not 6 minutes), the per-entity lease (a killed worker's entities are free after LEASE_S,
-not 120 s) and the retry backoff base (RETRY_BASE_S: the first four retries back off for at least
-7.5x that, longer than a dead worker's lease, before a fifth receive; AWS's defaults, 30 s against a
-120 s lease, keep about the same ratio).
+takes minutes there takes seconds here (`Timings`): SyncQueue's visibility timeout (a killed batch
+reappears after it, not 6 minutes), the per-entity lease (a killed worker's entities are free after it,
+not 120 s) and the retry backoff base (the first four retries back off for at least 7.5x that, longer
+than a dead worker's lease, before a fifth receive; AWS's defaults, 30 s against a 120 s lease, keep
+about the same ratio).
 
 After the faults stop: one pull and one full sync (the safety nets), then the checks:
 - converged: store B equals store A on every synced field (and Medusa Pixlpay's prices);
@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +41,27 @@ from catalog_sync_local.runtime.sandbox import Sandbox
 
 OUT = Path(__file__).resolve().parent / "chaos.json"
 PIXLPAY = "pixlpay-to-medusa"
-VISIBILITY_S = 20
-LEASE_S = 10
-RETRY_BASE_S = 3
 SETTLE_S = 600.0  # bound on every wait for the queues to empty
-# Consumers log their warnings (a failed sync names its error code: lease_held, ...); the rest is quiet.
-ENV = {
-    "Parameters": {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
-    CONSUMER: {"POWERTOOLS_LOG_LEVEL": "WARNING", "SYNC_LEASE_SECONDS": str(LEASE_S)},
-}
+
+
+@dataclass(frozen=True)
+class Timings:
+    """The run's shortened AWS timings (see the module docstring): visibility, lease, retry backoff base."""
+
+    visibility_s: int = 20
+    lease_s: int = 10
+    retry_base_s: int = 3
+
+    def env(self) -> dict[str, dict[str, str]]:
+        # Consumers log their warnings (a failed sync names its error code: lease_held, ...); the rest
+        # is quiet.
+        return {
+            "Parameters": {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"},
+            CONSUMER: {"POWERTOOLS_LOG_LEVEL": "WARNING", "SYNC_LEASE_SECONDS": str(self.lease_s)},
+        }
+
+
+DEFAULT = Timings()
 SUMMED = (
     "changes",
     "deliveries",
@@ -71,23 +84,26 @@ SUMMED = (
 )
 
 
-def run_seed(seed: int, changes: int, log_dir: Path, *, pixlpay_rounds: int = 3) -> dict[str, Any]:
+def run_seed(
+    seed: int, changes: int, log_dir: Path, *, pixlpay_rounds: int = 3, timings: Timings = DEFAULT
+) -> dict[str, Any]:
     """One seed on a stack of its own: `changes` merchant changes under the faults, then the checks."""
     rng = random.Random(seed)
     log_path = log_dir / f"seed-{seed}.log"
     started = time.monotonic()
     with Sandbox(
         register_webhooks=True,
-        env_overrides=ENV,
+        env_overrides=timings.env(),
         serve_aws=True,
         processes=True,
         aws_faults=True,
         log_path=log_path,
         store_quota=1_000_000,  # B's 429s are injected (destination_outage), not earned
-        parameter_overrides={"RetryBackoffBaseSeconds": str(RETRY_BASE_S)},
+        parameter_overrides={"RetryBackoffBaseSeconds": str(timings.retry_base_s)},
     ) as box:
         boto3.client("sqs").set_queue_attributes(
-            QueueUrl=box.stack.queues["SyncQueue"].url, Attributes={"VisibilityTimeout": str(VISIBILITY_S)}
+            QueueUrl=box.stack.queues["SyncQueue"].url,
+            Attributes={"VisibilityTimeout": str(timings.visibility_s)},
         )
         box.update_connection(CONNECTION, schedule={"page_size": 3})  # runs of ties span pages
         merchant = Merchant(box, rng)
@@ -229,9 +245,9 @@ def summarize(results: list[dict[str, Any]], seeds: int, changes: int, elapsed_s
         "min_peak_consumers": min(r["peak_consumers"] for r in results),
         "max_converge_s": max(r["converge_s"] for r in results),
         "elapsed_s": round(elapsed_s, 1),
-        "visibility_timeout_s": VISIBILITY_S,
-        "lease_s": LEASE_S,
-        "retry_backoff_base_s": RETRY_BASE_S,
+        "visibility_timeout_s": DEFAULT.visibility_s,
+        "lease_s": DEFAULT.lease_s,
+        "retry_backoff_base_s": DEFAULT.retry_base_s,
     }
 
 

@@ -6,8 +6,9 @@ products' fields in one batch request; each record then reuses its entity's outc
 A failed record raises, so the batch processor reports it alone; retriable failures also push the
 message's next visibility out exponentially. A record that lost its entity's lease to another worker
 (LeaseHeld) is not a failure of the record: it is queued again as a new message, delayed with the same
-backoff (up to MAX_DEFERRALS times), and acknowledged. Otherwise contention on a hot entity spends the
-message's receives (maxReceiveCount) and parks a recoverable request in the DLQ (found by make chaos).
+backoff but never longer than one lease (up to MAX_DEFERRALS times), and acknowledged. Otherwise
+contention on a hot entity spends the message's receives (maxReceiveCount) and parks a recoverable
+request in the DLQ (found by make chaos).
 """
 
 from __future__ import annotations
@@ -97,7 +98,10 @@ class SyncBatch:
         """Another worker holds the entity: queue the request again, later, and acknowledge this one.
         If the send fails, the record fails as usual (it comes back after its visibility timeout)."""
         later = request.model_copy(update={"deferrals": request.deferrals + 1})
-        delay = backoff_seconds(later.deferrals, self.services.settings.retry_backoff_base_s)
+        settings = self.services.settings
+        # Never longer than one lease: the holder commits or loses it by then, waiting more waits for
+        # nothing (and made a hot entity's last copies trail the rest by minutes in make chaos).
+        delay = min(backoff_seconds(later.deferrals, settings.retry_backoff_base_s), settings.lease_s)
         self._record_failure(request, exc, later.deferrals, None)  # logged (lease_held); the event waits
         try:
             self.services.queue.send(later, delay_s=delay)
