@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+from typing import Any
 
 from catalog_sync_local.runtime.aws_backend import REGION, AwsBackend, listening_socket
 
@@ -91,15 +92,17 @@ def serve(fd: int, *, faults: bool = False) -> None:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
-    from catalog_sync_local.runtime.aws_faults import FaultInjection
-
     listening = socket.socket(fileno=fd)
     host, port = listening.getsockname()[:2]
-    app = DomainDispatcherApplication(create_backend_app)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    if faults:  # make chaos only: local start's server neither imports nor wraps anything more
+        from catalog_sync_local.runtime.aws_faults import FaultInjection
+
+        app = FaultInjection(app)
     server = make_server(
         host,
         port,
-        FaultInjection(app) if faults else app,
+        app,
         threaded=True,
         request_handler=MotoRequestHandler,
         fd=fd,
