@@ -30,9 +30,9 @@ import requests
 from bench.chaos_observe import quiet_queues
 from catalog_sync.signatures import sign_standard_webhooks
 from catalog_sync.sync_request import SyncRequest
+from catalog_sync_local.demo.sample_events import local_signing_secret
 from catalog_sync_local.runtime.aws_faults import Fault, arm
 from catalog_sync_local.runtime.process_runtime import ProcessRuntime
-from catalog_sync_local.demo.sample_events import local_signing_secret
 from catalog_sync_local.runtime.sandbox import Sandbox
 
 CONNECTION = "store-a-to-b"

@@ -22,8 +22,8 @@ from typing import Any
 
 import boto3
 
-from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
 VERSION = re.compile(r" v(\d+)$")
 WRITE_SCOPES = ("store/product/created", "store/product/updated")
