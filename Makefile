@@ -59,9 +59,13 @@ demo: venv
 bench: venv
 	$(BIN)/python -m bench
 
-# One-way chaos (bench/chaos.json), then the two-way run (bench/chaos_two_way.json).
+# One-way chaos (bench/chaos.json), then the two-way run (bench/chaos_two_way.json). One-way: seeds x
+# changes per seed, what fits about 30 minutes on the 2-core CI machine (issue 13 asks for 20 x 1000:
+# `make chaos CHAOS_SEEDS=20 CHAOS_CHANGES=1000`, hours there; see the README's figures).
+CHAOS_SEEDS ?= 6
+CHAOS_CHANGES ?= 100
 chaos: venv
-	$(BIN)/python -m bench.chaos
+	$(BIN)/python -m bench.chaos $(CHAOS_SEEDS) $(CHAOS_CHANGES)
 	$(BIN)/python -m bench.chaos_two_way --jobs 2
 
 # Runs the demo with metrics on (docs/dashboard-metrics.jsonl), then draws template.yaml's dashboard

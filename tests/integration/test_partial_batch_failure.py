@@ -8,6 +8,7 @@ import logging
 
 import boto3
 
+from catalog_sync.consumer import MAX_DEFERRALS
 from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.runtime.sandbox import Sandbox
@@ -36,15 +37,16 @@ def test_one_failing_record_in_ten_is_retried_alone_then_dead_lettered(sandbox: 
         )["id"]
         for i in range(10)
     ]
-    # Another worker holds product 0's lease for 10 minutes: every attempt on it is a retriable failure.
+    # Another worker holds product 0's lease for 10 minutes: the record is queued again (deferred) up to
+    # MAX_DEFERRALS times, then every attempt on it is a retriable failure.
     state = StateStore(sandbox.stack.resources["SyncStateTable"], boto3.client("dynamodb"))
     state.acquire(CONNECTION, "product", ids[0], owner="someone-else", lease_s=600)
     _enqueue(sandbox, ids)
 
-    report = sandbox.runtime.drain(max_batches=20)
+    report = sandbox.runtime.drain(max_batches=30)
 
     redrive = sandbox.stack.queues["SyncQueue"].max_receive_count
-    assert report.succeeded == 9
+    assert report.succeeded == 9 + MAX_DEFERRALS  # the nine, then each deferral of product 0
     assert report.failed == redrive  # the same record, once per receive, until the redrive limit
     synced = {p["sku"] for p in sandbox.destination_store(CONNECTION).products()}
     assert synced == {f"SKU-{i}" for i in range(1, 10)}

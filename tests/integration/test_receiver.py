@@ -411,16 +411,61 @@ def test_pixlpay_product_events_name_the_product_and_the_action(box: Sandbox) ->
 # --------------------------------------------------------------------------------------------------
 
 
-def test_the_same_delivery_five_times_is_one_event_one_message_and_five_200s(box: Sandbox) -> None:
-    body = _bc_body()
+def test_the_same_delivery_five_times_is_one_event_one_sync_and_five_200s(box: Sandbox) -> None:
+    product = box.source_store(CONNECTION).create_product(
+        {"name": "Five Times Lamp", "type": "physical", "sku": "FIVE-1", "price": 15, "weight": 1}
+    )
+    body = _bc_body(entity_id=product["id"])
     event = _event("standard", body, _signed("standard", body, msg_id="msg_five_times"))
 
     answers = [_invoke(box.runtime, event) for _ in range(5)]
+    box.runtime.drain(batching_window=True)
 
     assert [s for s, _ in answers] == [200] * 5
     assert [a["status"] for _, a in answers] == ["accepted"] + ["duplicate"] * 4
     assert len(box.events()) == 1
+    assert [e["status"] for e in box.events()] == ["processed"]
+    destination = box.destination_store(CONNECTION)
+    assert [p["name"] for p in destination.products() if p["sku"] == "FIVE-1"] == ["Five Times Lamp"]
+    assert [r.path for r in destination.request_log if r.method == "POST"] == ["/catalog/products"]
+
+
+def test_a_processed_event_delivered_again_is_a_duplicate_and_queues_nothing(box: Sandbox) -> None:
+    body = _bc_body()
+    event = _event("standard", body, _signed("standard", body, msg_id="msg_after_sync"))
+    assert _invoke(box.runtime, event)[1]["status"] == "accepted"
+    box.runtime.drain()
+    assert [e["status"] for e in box.events()] == ["processed"]
+
+    assert _invoke(box.runtime, event)[1]["status"] == "duplicate"
+    assert box.queue_depth("SyncQueue") == 0
+
+
+def test_a_retry_of_an_event_stored_but_never_queued_queues_it(box: Sandbox) -> None:
+    """The invocation that stored the event died before its SQS send (a timeout, a killed container):
+    the provider got no answer and retries. The retry must queue it, not answer 'duplicate' and leave
+    it for the sweeper (found by make chaos, issue 13)."""
+    product = box.source_store(CONNECTION).create_product(
+        {"name": "Half Stored Lamp", "type": "physical", "sku": "HALF-1", "price": 15, "weight": 1}
+    )
+    body = _bc_body(entity_id=product["id"])
+    event = _event("standard", body, _signed("standard", body, msg_id="msg_died_before_send"))
+    missing_queue = box.stack.queues["SyncQueue"].url + "-missing"
+    broken = LocalRuntime(box.stack, env_overrides={RECEIVER: {"SYNC_QUEUE_URL": missing_queue}})
+    died = _invoke(broken, event)  # stored; the send failed as if the container had died then
+    assert [(e["sk"], e["status"]) for e in box.events()] == [("msg_died_before_send", "received")]
+    assert box.queue_depth("SyncQueue") == 0
+    services.reset()
+
+    status, answer = _invoke(box.runtime, event)
+
+    assert died[0] == 200 and status == 200
     assert box.queue_depth("SyncQueue") == 1
+    box.runtime.drain()
+    copied = [p["name"] for p in box.destination_store(CONNECTION).products() if p["sku"] == "HALF-1"]
+    assert copied == ["Half Stored Lamp"]
+    assert [e["status"] for e in box.events()] == ["processed"]
+    assert answer["status"] == "duplicate"
 
 
 def test_an_sqs_outage_after_the_write_answers_200_loses_nothing_and_the_sweeper_requeues_it(

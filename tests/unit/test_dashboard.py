@@ -2,7 +2,8 @@
 
 "Emitted" is read from the code itself: the metric names written in the handlers and the layer (a name
 outside connection_metrics.CATALOG is refused at run time), plus the families the handlers build from
-a typed outcome, `Sync_<OutcomeAction>` (and `Sync_dead_lettered`) and `Webhook_<Receipt.status>`.
+a typed outcome, `Sync_<OutcomeAction>` (and `Sync_dead_lettered`, `Sync_deferred`) and
+`Webhook_<Receipt.status>`.
 `make dashboard` draws template.yaml's dashboard from a local run's EMF; the README shows the picture.
 """
 
@@ -31,7 +32,7 @@ NAMESPACE = "CatalogSync"
 CODE = [*sorted((REPO / "functions").glob("*/app.py")), *sorted((REPO / "layers").rglob("*.py"))]
 # f"<prefix>{x}" in the code -> the values x can take (a Literal type of the domain).
 FAMILIES = {
-    "Sync_": {*get_args(OutcomeAction), "dead_lettered"},
+    "Sync_": {*get_args(OutcomeAction), "dead_lettered", "deferred"},
     "Webhook_": set(get_args(typing.get_type_hints(Receipt)["status"])),
 }
 

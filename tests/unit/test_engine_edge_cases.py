@@ -13,7 +13,7 @@ from catalog_sync.engine import CatalogSync
 from catalog_sync.errors import PermanentError, RetriableError
 from catalog_sync.store.state import LeaseHeld
 from catalog_sync.sync_request import SyncRequest
-from tests.unit.test_engine_rig import CONNECTION, Rig, comparable, rig
+from tests.unit.test_engine_rig import CONNECTION, T0, Rig, comparable, rig
 
 
 @pytest.fixture
@@ -168,6 +168,36 @@ def test_a_long_sync_renews_its_lease_before_writing(r: Rig) -> None:
     assert slow.sync(request(product["id"])).action == "updated"  # 100 s of a 120 s lease: renewed
 
     assert r.b_product("MUG")["price"] == 10
+
+
+def test_a_write_retried_past_its_lease_is_never_sent(r: Rig) -> None:
+    """Found by make chaos (seed 102): a write retried through a 503 burst outlived its worker's lease;
+    worker 2 synced the newer version meanwhile, then worker 1's last retry landed the older one over
+    it. The state kept worker 2's hash, so every later sync (pull, full sync) found it unchanged."""
+    product = mug(r)
+    r.engine().sync(request(product["id"]))
+    r.clock.tick()
+    r.a.update_product(product["id"], price=10)
+    r.b.fail_next("PUT", r"/catalog/products", status=503, times=3)
+    slow = r.engine(owner="worker-1")
+    took_over: list[str] = []
+
+    def stalled_backoff(_: float) -> None:
+        r.clock.tick(50)  # each retry's wait stalls: the third one is past worker 1's 120 s lease
+        if r.clock() - T0 > 150 and not took_over:
+            r.clock.tick()
+            r.a.update_product(product["id"], price=11)
+            took_over.append(r.engine(owner="worker-2").sync(request(product["id"])).action)
+
+    slow.destination.http.clock = r.clock
+    slow.destination.http.sleep = stalled_backoff
+
+    with pytest.raises(RetriableError):
+        slow.sync(request(product["id"]))
+
+    assert took_over == ["updated"]
+    assert r.b_product("MUG")["price"] == 11
+    assert r.engine().sync(request(product["id"])).action == "unchanged"
 
 
 # --- batches refused as a whole -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from catalog_sync_local.runtime.stack import load_template, package_template, transform_template
 
@@ -41,7 +42,7 @@ COMMON_ENV = {
     "EVENT_RETENTION_DAYS",
 }
 EXTRA_ENV = {
-    "SyncConsumerFunction": {"SYNC_DLQ_URL", "RETRY_BACKOFF_BASE_SECONDS"},
+    "SyncConsumerFunction": {"SYNC_DLQ_URL", "RETRY_BACKOFF_BASE_SECONDS", "SYNC_LEASE_SECONDS"},
     "PullSyncFunction": {"PULL_OVERLAP_SECONDS"},
     "FullSyncFunction": {
         "FULL_SYNC_PAGE_SIZE",
@@ -681,10 +682,42 @@ def test_the_entity_lease_outlasts_twice_every_function_that_takes_it(template: 
     ]
     assert takers == ["SyncConsumerFunction"]
     for logical_id in takers:
-        timeout = template["Resources"][logical_id]["Properties"].get("Timeout", default_timeout)
-        assert timeout * 2 <= DEFAULT_LEASE_S, (
-            f"{logical_id}: Timeout {timeout} s vs lease {DEFAULT_LEASE_S} s"
-        )
+        properties = template["Resources"][logical_id]["Properties"]
+        timeout = properties.get("Timeout", default_timeout)
+        lease = int(properties["Environment"]["Variables"]["SYNC_LEASE_SECONDS"])
+        assert timeout * 2 <= lease, f"{logical_id}: Timeout {timeout} s vs lease {lease} s"
+        assert lease == DEFAULT_LEASE_S  # the engine's default when built without settings (tests)
+
+
+def test_the_lease_setting_reaches_the_engine() -> None:
+    from catalog_sync.connections import ConnectionsDocument
+    from catalog_sync.services import Services
+    from catalog_sync.settings import Settings
+
+    document = ConnectionsDocument.parse(
+        yaml.safe_load((REPO / "config" / "connections.local.yaml").read_text())
+    )
+
+    class Offline(Services):  # the connections document at hand; no AWS behind the state and audit
+        state = None
+        changes = None
+        conflicts = None
+
+        def _load_connections(self) -> ConnectionsDocument:
+            return document
+
+    env = {
+        "EVENTS_TABLE_NAME": "events",
+        "STATE_TABLE_NAME": "state",
+        "SYNC_QUEUE_URL": "https://sqs.local/q",
+        "CONNECTIONS_SECRET_ID": "connections",
+        "SYNC_LEASE_SECONDS": "20",
+    }
+    services = Offline(Settings.from_env(env))
+    one_way = services.engine("store-a-to-b", owner="worker-1", deadline=None)
+    two_way = services.engine("store-c-and-d", owner="worker-1", deadline=None)
+
+    assert (one_way.lease_s, two_way.lease_s) == (20.0, 20.0)
 
 
 def test_open_conflicts_alarm_fires_on_two_hourly_counts_above_its_threshold(

@@ -59,6 +59,11 @@ CATALOG: dict[str, MetricSpec] = {
     "Sync_pending": MetricSpec(COUNT, _OUTCOME + "waits for a first write it depends on"),
     "Sync_echo": MetricSpec(COUNT, _OUTCOME + "two-way: our own write come back, nothing written"),
     "Sync_dead_lettered": MetricSpec(COUNT, "a record no retry can fix, parked in the DLQ at once"),
+    "Sync_deferred": MetricSpec(
+        COUNT,
+        "a record whose entity another worker held, queued again for later",
+        unwatched_because="contention, not a failure: the copy is judged again (Sync_records)",
+    ),
     "Sync_failed": MetricSpec(COUNT, "a record that failed this attempt and returns to the queue"),
     "Sync_lag": MetricSpec(MILLISECONDS, "source change -> destination write, for webhook changes"),
     "Conflicts_detected": MetricSpec(

@@ -4,7 +4,11 @@ Several notifications for one entity in a batch share one fetch and one write, a
 are synced together before the records are judged (`sync_all`), so the engine can write several
 products' fields in one batch request; each record then reuses its entity's outcome or error.
 A failed record raises, so the batch processor reports it alone; retriable failures also push the
-message's next visibility out exponentially.
+message's next visibility out exponentially. A record that lost its entity's lease to another worker
+(LeaseHeld) is not a failure of the record: it is queued again as a new message, delayed with the same
+backoff but never longer than one lease (up to MAX_DEFERRALS times), and acknowledged. Otherwise
+contention on a hot entity spends the message's receives (maxReceiveCount) and parks a recoverable
+request in the DLQ (found by make chaos).
 """
 
 from __future__ import annotations
@@ -18,11 +22,15 @@ from pydantic import ValidationError
 
 from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.errors import CatalogSyncError, PermanentError
+from catalog_sync.store.state import LeaseHeld
 from catalog_sync.sync_request import SyncRequest
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 900
+# A lease is held at most its length (renewed only while its holder's invocation lives), so a request
+# deferred this many times with growing delays has waited out many leases: then it fails as any other.
+MAX_DEFERRALS = 8
 
 
 def backoff_seconds(receive_count: int, base_s: int) -> int:
@@ -75,6 +83,8 @@ class SyncBatch:
         if key not in self._results:
             self._results[key] = self._sync(request)
         result = self._results[key]
+        if isinstance(result, LeaseHeld) and request.deferrals < MAX_DEFERRALS:
+            return self._defer(request, result)
         if isinstance(result, Exception):
             self._record_failure(request, result, receive_count, receipt_handle)
             if isinstance(result, PermanentError):
@@ -83,6 +93,21 @@ class SyncBatch:
         if request.delivery_id:
             self.services.events.mark_processed(request.connection, request.delivery_id, result.action)
         return result.action
+
+    def _defer(self, request: SyncRequest, exc: LeaseHeld) -> str:
+        """Another worker holds the entity: queue the request again, later, and acknowledge this one.
+        If the send fails, the record fails as usual (it comes back after its visibility timeout)."""
+        later = request.model_copy(update={"deferrals": request.deferrals + 1})
+        settings = self.services.settings
+        # Never longer than one lease: the holder commits or loses it by then, waiting more waits for
+        # nothing (and made a hot entity's last copies trail the rest by minutes in make chaos).
+        delay = min(backoff_seconds(later.deferrals, settings.retry_backoff_base_s), settings.lease_s)
+        self._record_failure(request, exc, later.deferrals, None)  # logged (lease_held); the event waits
+        try:
+            self.services.queue.send(later, delay_s=delay)
+        except Exception:
+            raise exc from None
+        return "deferred"
 
     def _dead_letter(self, body: str, exc: PermanentError, message_id: str) -> str:
         """A retry cannot fix this record: park it in the DLQ with its reason, at once."""

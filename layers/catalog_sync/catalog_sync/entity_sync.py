@@ -11,6 +11,10 @@ Every path (webhook, hourly pull, full sync, replay) ends in an engine, so corre
   lost it to another worker raises LeaseHeld instead of writing its older version over the newer one.
   With the consumer's timeout at most half the lease (tested on the template), the renewal never happens
   in Lambda; it guards every other caller (the local runtime, the CLI, a changed timeout).
+  One write call may retry (backoff, 429/5xx) for longer than the lease has left, so the fence also bounds
+  the destination client's deadline by the lease: no retry is sent once it would land past the lease
+  (found by make chaos: a retry sent after another worker had synced a newer version wrote the older one
+  over it, and the newer version's hash in the state made every later sync find it unchanged).
 """
 
 from __future__ import annotations
@@ -73,10 +77,17 @@ class SyncOutcome:
         return self.action in WRITES
 
 
-class FencedWrites:
-    """A destination client whose writes (WRITE_METHODS) each call `fence` first; reads pass through."""
+# The share of the lease a write leaves unused: a request sent just before its bound still reaches the
+# destination well inside the lease.
+LEASE_MARGIN = 0.1
 
-    def __init__(self, inner: Any, fence: Callable[[], None]) -> None:
+
+class FencedWrites:
+    """A destination client whose writes (WRITE_METHODS) each call `fence` first, and whose HTTP client
+    (its `http`, when it has one) gives up retrying before the shortest lease `fence` reports runs out;
+    reads pass through."""
+
+    def __init__(self, inner: Any, fence: Callable[[], float | None]) -> None:
         self.inner = inner  # the client itself
         self._fence = fence
 
@@ -86,10 +97,26 @@ class FencedWrites:
             return attr
 
         def fenced(*args: Any, **kwargs: Any) -> Any:
-            self._fence()
-            return attr(*args, **kwargs)
+            left = self._fence()
+            http = getattr(self.inner, "http", None)
+            if left is None or http is None:
+                return attr(*args, **kwargs)
+            with _deadline_within(http, left):
+                return attr(*args, **kwargs)
 
         return fenced
+
+
+@contextmanager
+def _deadline_within(http: Any, seconds: float) -> Iterator[None]:
+    """The HTTP client's deadline, for one call, no later than `seconds` from now (its own clock)."""
+    invocation: Callable[[], float] | None = http.deadline
+    bound = http.clock() + seconds
+    http.deadline = (lambda: bound) if invocation is None else (lambda: min(bound, invocation()))
+    try:
+        yield
+    finally:
+        http.deadline = invocation
 
 
 class EntitySync:
@@ -114,15 +141,19 @@ class EntitySync:
     def fenced(self, destination: Any) -> Any:
         return FencedWrites(destination, self.fence)
 
-    def fence(self) -> None:
+    def fence(self) -> float | None:
         """Make sure every lease this worker holds lasts through the write about to be sent: renew one
-        with less than half its time left (LeaseHeld if another worker has taken it meanwhile)."""
+        with less than half its time left (LeaseHeld if another worker has taken it meanwhile). Returns
+        how long the write may take (the shortest lease left, less a margin), None if none is held."""
         now = self.state.now()
         for (entity_type, source_id), until in list(self._held.items()):
             if until - now < self.lease_s / 2:
                 self._held[(entity_type, source_id)] = self.state.renew(
                     self.connection.name, entity_type, source_id, owner=self.owner, lease_s=self.lease_s
                 )
+        if not self._held:
+            return None
+        return min(self._held.values()) - now - self.lease_s * LEASE_MARGIN
 
     @contextmanager
     def _leased(self, entity_type: EntityType, source_id: int) -> Iterator[EntityState]:

@@ -2,9 +2,12 @@
 
 Order matters: cheap envelope checks (content type, size) first, then the signature over the raw
 bytes before any parsing; the event is durable in the events table before the provider hears 2xx.
-A redelivery (same delivery id) is acknowledged without a second message. If the queue is down after
-the event is stored, the delivery is still acknowledged: the cleanup sweeper re-enqueues events left
-in `received`, so nothing is lost and the provider does not pile retries onto an outage. Only when
+A redelivery (same delivery id) of an event the consumer has seen is acknowledged without a second
+message; one of an event still `received` is queued again, since the invocation that stored it may
+have died before its send (a duplicate answer there would lose the event until the sweeper ran).
+If the queue is down after the event is stored, the delivery is still acknowledged: the cleanup
+sweeper re-enqueues events left in `received`, so nothing is lost and the provider does not pile
+retries onto an outage. Only when
 nothing could be stored does the provider get a 5xx (StorageUnavailable -> 503) and retry.
 
 Delivery ids (the dedup key, a conditional put on (connection, delivery id)):
@@ -64,7 +67,7 @@ _MAX_BASE64_CHARS = (MAX_BODY_BYTES + 2) // 3 * 4
 
 
 class EventSink(Protocol):
-    def put_new(self, record: EventRecord) -> bool: ...
+    def put_new_or_existing(self, record: EventRecord) -> EventRecord | None: ...
 
 
 class RequestSender(Protocol):
@@ -133,8 +136,13 @@ def receive(
         _store(events, _record(delivery_id, connection.name, notification, None, now_s, status="ignored"))
         return Receipt("ignored", delivery_id)
     record = _record(delivery_id, connection.name, notification, request, now_s, status="received")
-    if not _store(events, record):
-        return Receipt("duplicate", delivery_id)
+    stored = _store(events, record)
+    if stored is not None and stored.status != "received":
+        return Receipt("duplicate", delivery_id)  # the consumer has it (processed, or failed and retrying)
+    # A new event, or a redelivery of one nothing has consumed yet: the invocation that stored it may
+    # have died before its send (a timeout, a crash), which is why the provider retries. Queue it
+    # (again): a second message for an event already queued costs one idempotent sync; none loses it.
+    status: Literal["accepted", "duplicate"] = "accepted" if stored is None else "duplicate"
     try:
         queue.send(request)
     except Exception as exc:  # stored: the sweeper queues it later, so this is not the provider's problem
@@ -142,8 +150,8 @@ def receive(
             "queue send failed after store; left for the sweeper",
             extra={"delivery_id": delivery_id, "error": type(exc).__name__},
         )
-        return Receipt("accepted", delivery_id, queued=False)
-    return Receipt("accepted", delivery_id, queued=True)
+        return Receipt(status, delivery_id, queued=False)
+    return Receipt(status, delivery_id, queued=True)
 
 
 def unique_delivery_id(body: bytes, now_s: float) -> str:
@@ -167,9 +175,10 @@ def parse(source_kind: str, body: bytes) -> Notification:
         raise PayloadInvalid(f"payload does not match the {source_kind} webhook schema: {problems}") from None
 
 
-def _store(events: EventSink, record: EventRecord) -> bool:
+def _store(events: EventSink, record: EventRecord) -> EventRecord | None:
+    """None when stored now; else the event already stored under the delivery id."""
     try:
-        return events.put_new(record)
+        return events.put_new_or_existing(record)
     except Exception as exc:  # nothing is stored: the provider must retry, so answer 503
         raise StorageUnavailable(f"event store unavailable: {type(exc).__name__}") from exc
 

@@ -107,8 +107,17 @@ class Services:
             self._http_clients[key] = (_client_for(connection.source), destination)
         source, destination = self._http_clients[key]
         source.http.deadline = destination.http.deadline = deadline
+        lease_s = float(self.settings.lease_s)
         if not connection.two_way:
-            return build(connection, source, destination, self.state, owner=owner, changes=self.changes)
+            return build(
+                connection,
+                source,
+                destination,
+                self.state,
+                owner=owner,
+                changes=self.changes,
+                lease_s=lease_s,
+            )
         from catalog_sync.two_way_wiring import two_way_engine
 
         forward = build(
@@ -118,6 +127,7 @@ class Services:
             self.state,
             owner=owner,
             changes=self.changes,
+            lease_s=lease_s,
             merged_fields=frozenset(connection.merge_rules()),
         )
         return two_way_engine(
@@ -129,6 +139,7 @@ class Services:
             self.conflicts,
             owner=owner,
             changes=self.changes,
+            lease_s=lease_s,
         )
 
     def _load_connections(self) -> ConnectionsDocument:

@@ -22,6 +22,7 @@ class Settings:
     full_sync_page_size: int = 250
     retry_backoff_base_s: int = 30
     dead_letter_queue_url: str | None = None
+    lease_s: int = 120  # the per-entity lease of a sync (entity_sync): >= 2x the consumer's timeout
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +46,7 @@ class Settings:
                 full_sync_page_size=int(env.get("FULL_SYNC_PAGE_SIZE", "250")),
                 retry_backoff_base_s=int(env.get("RETRY_BACKOFF_BASE_SECONDS", "30")),
                 dead_letter_queue_url=env.get("SYNC_DLQ_URL") or None,
+                lease_s=int(env.get("SYNC_LEASE_SECONDS", "120")),
             )
         except ValueError as exc:
             raise ConfigurationError(f"invalid numeric setting: {exc}") from exc

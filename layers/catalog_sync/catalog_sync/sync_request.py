@@ -31,6 +31,9 @@ class SyncRequest(BaseModel):
     # destination id (`dest_id`: Medusa ids are strings); `entity_id` is then 0.
     side: Side = "source"
     dest_id: str | None = None
+    # How many times a consumer that lost the entity's lease to another worker queued this request
+    # again (consumer.SyncBatch), instead of spending one of the message's receives before the DLQ.
+    deferrals: int = 0
 
     @property
     def entity_key(self) -> tuple[str, str, int | str]:

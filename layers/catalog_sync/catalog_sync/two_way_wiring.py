@@ -6,6 +6,7 @@ from typing import Any
 
 from catalog_sync.connections import Connection
 from catalog_sync.connectors.pixlpay import external_id
+from catalog_sync.entity_sync import DEFAULT_LEASE_S
 from catalog_sync.two_way_sides import BigCommerceSide, MedusaSide, PixlpaySide
 from catalog_sync.two_way_sync import TwoWaySync
 
@@ -22,6 +23,7 @@ def two_way_engine(
     *,
     owner: str,
     changes: Any = None,
+    lease_s: float = DEFAULT_LEASE_S,
 ) -> TwoWaySync:
     kinds = (connection.source.kind, connection.destination.kind)
     fields = frozenset(connection.merge_rules())
@@ -34,6 +36,7 @@ def two_way_engine(
             state,
             conflicts,
             owner=owner,
+            lease_s=lease_s,
             changes=changes,
             counterpart=_bigcommerce_counterpart(connection.name, source, destination, state),
             create_at_source=_bigcommerce_reverse_create(
@@ -49,6 +52,7 @@ def two_way_engine(
         state,
         conflicts,
         owner=owner,
+        lease_s=lease_s,
         changes=changes,
         counterpart=lambda dest_id: _pixlpay_id(medusa.external_id(dest_id)),
     )

@@ -58,6 +58,7 @@ class ContainerConfig:
     region: str
     niceness: int = 0  # added to the process's CPU niceness (os.nice) before the handler is imported
     quiet: bool = False  # its stdout (the function's logs and metrics) discarded rather than shared
+    log_path: Path | None = None  # its stdout and stderr appended to this file instead (unless quiet)
 
     def message(self) -> dict[str, Any]:
         return {
@@ -87,6 +88,7 @@ class Container:
         self.invocations = 0
         request_r, self._request_w = os.pipe()
         self._result_r, result_w = os.pipe()
+        log = None if config.quiet or config.log_path is None else config.log_path.open("ab")
         try:
             self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this package's module
                 [
@@ -99,7 +101,8 @@ class Container:
                 pass_fds=(request_r, result_w),
                 env=dict(config.environment),
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL if config.quiet else None,
+                stdout=subprocess.DEVNULL if config.quiet else log,
+                stderr=log,
                 close_fds=True,
             )
         except OSError:
@@ -109,6 +112,8 @@ class Container:
         finally:
             os.close(request_r)  # the child's ends: EOF on either side then means the other has gone
             os.close(result_w)
+            if log is not None:
+                log.close()  # the child has its own copy
         os.set_blocking(self._request_w, False)  # every write has a deadline (_write_within)
         try:
             if not _write_within(self._request_w, frame(config.message()), time.monotonic() + STOP_GRACE_S):
@@ -211,6 +216,17 @@ class ContainerPool:
             raise
         self._release(container)
         return invocation
+
+    def kill_busy(self, pick: int = 0) -> int | None:
+        """SIGKILL one container in the middle of an invocation (failure injection, as when a Lambda
+        host dies): its invoker sees the pipe close (ContainerLost). The victim's pid, or None if idle."""
+        with self._changed:
+            busy = sorted(self._busy, key=lambda c: c.pid)
+        if not busy:
+            return None
+        victim = busy[pick % len(busy)]
+        victim.kill()
+        return victim.pid
 
     def busy_pids(self) -> list[int]:
         with self._changed:

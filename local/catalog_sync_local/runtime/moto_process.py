@@ -3,7 +3,8 @@
 With every function in containers of its own, most of the work left to the `local start` process is
 AWS itself: every container's DynamoDB, SQS and Secrets Manager calls. Served by a thread of that
 process, it would share one interpreter lock with the HTTP API and the queue pollers; in its own
-process it gets a core of its own.
+process it gets a core of its own. With `faults` (make chaos only) it also serves aws_faults' control
+path, to make chosen AWS calls fail or hang.
 
 The socket is bound here, by the caller (a taken port raises AwsPortUnavailable at once, as with
 `MotoServer`), and served there: `python -m catalog_sync_local.runtime.moto_process <socket fd>`. The server
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import sys
 import threading
+from typing import Any
 
 from catalog_sync_local.runtime.aws_backend import REGION, AwsBackend, listening_socket
 
@@ -29,16 +31,23 @@ STOP_TIMEOUT_S = 5.0
 class MotoServerProcess:
     """Same use as MotoServer: `start()` returns the backend, `stop()` ends the server process."""
 
-    def __init__(self, port: int = 0, *, region: str = REGION) -> None:
+    def __init__(self, port: int = 0, *, region: str = REGION, faults: bool = False) -> None:
         self.port = port
         self.region = region
+        self.faults = faults  # serve aws_faults' control path (make chaos), never for local start
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> AwsBackend:
         with listening_socket(self.port) as listening:
             host, port = listening.getsockname()[:2]
             self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this package's module
-                [sys.executable, "-m", "catalog_sync_local.runtime.moto_process", str(listening.fileno())],
+                [
+                    sys.executable,
+                    "-m",
+                    "catalog_sync_local.runtime.moto_process",
+                    str(listening.fileno()),
+                    *(["--faults"] if self.faults else []),
+                ],
                 pass_fds=(listening.fileno(),),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -74,7 +83,7 @@ class MotoServerProcess:
             process.stdout.close()
 
 
-def serve(fd: int) -> None:
+def serve(fd: int, *, faults: bool = False) -> None:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -85,10 +94,15 @@ def serve(fd: int) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     listening = socket.socket(fileno=fd)
     host, port = listening.getsockname()[:2]
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    if faults:  # make chaos only: local start's server neither imports nor wraps anything more
+        from catalog_sync_local.runtime.aws_faults import FaultInjection
+
+        app = FaultInjection(app)
     server = make_server(
         host,
         port,
-        DomainDispatcherApplication(create_backend_app),
+        app,
         threaded=True,
         request_handler=MotoRequestHandler,
         fd=fd,
@@ -107,7 +121,7 @@ def serve(fd: int) -> None:
 
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the terminal's group: the parent decides
-    serve(int(argv[1]))
+    serve(int(argv[1]), faults="--faults" in argv[2:])
     return 0
 
 

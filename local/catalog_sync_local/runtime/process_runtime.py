@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from catalog_sync_local.runtime.aws_backend import AwsBackend
@@ -47,12 +48,14 @@ class ProcessRuntime(LocalRuntime):
         *,
         env_overrides: Mapping[str, Mapping[str, str]] | None = None,
         default_concurrency: int = DEFAULT_CONCURRENCY,
+        log_path: Path | None = None,
     ) -> None:
         if backend.endpoint_url is None:
             raise LocalStackError("worker processes need a moto server (Sandbox(serve_aws=True))")
         super().__init__(stack, env_overrides=env_overrides)
         self.backend = backend
         self.default_concurrency = default_concurrency
+        self.log_path = log_path  # every container's output appended to this file, else shared
         self._pools: dict[str, ContainerPool] = {}
         self._pools_lock = threading.Lock()
         self._closed = False
@@ -103,6 +106,7 @@ class ProcessRuntime(LocalRuntime):
             memory_mb=spec.memory_mb,
             region=self.stack.region,
             niceness=0 if spec.http_routes else BACKGROUND_NICENESS,
+            log_path=self.log_path,
         )
 
     def close(self) -> None:

@@ -70,9 +70,13 @@ class Sandbox:
         serve_aws: bool = False,
         aws_port: int = 0,
         processes: bool = False,
+        aws_faults: bool = False,
+        log_path: Path | None = None,
     ) -> None:
         if processes and not serve_aws:
             raise ValueError("worker processes reach AWS through a moto server: processes needs serve_aws")
+        if aws_faults and not processes:
+            raise ValueError("failure injection lives in the moto server process: aws_faults needs processes")
         self.template_path = template_path
         self.connections_doc: dict[str, Any] = yaml.safe_load(connections_path.read_text())
         self.parameter_overrides = {**LOCAL_PARAMETERS, **(parameter_overrides or {})}
@@ -86,6 +90,8 @@ class Sandbox:
         self.serve_aws = serve_aws
         self.aws_port = aws_port
         self.processes = processes
+        self.aws_faults = aws_faults  # the moto server process injects failures on request (aws_faults)
+        self.log_path = log_path  # with processes: the containers' logs go to this file
         self.stores: dict[str, BigCommerceStore] = {}  # BigCommerce stores by store_hash
         self.pixlpay_stores: dict[str, PixlpayStore] = {}  # by the api_url the document gives
         self.medusa_stores: dict[str, MedusaStore] = {}  # likewise
@@ -104,7 +110,11 @@ class Sandbox:
         try:
             if self.serve_aws:
                 # With worker processes, AWS is most of the work: its own process, its own core.
-                server = MotoServerProcess(self.aws_port) if self.processes else MotoServer(self.aws_port)
+                server = (
+                    MotoServerProcess(self.aws_port, faults=self.aws_faults)
+                    if self.processes
+                    else MotoServer(self.aws_port)
+                )
                 self.aws = server.start()
                 self._aws_scope.callback(server.stop)
             else:
@@ -122,7 +132,9 @@ class Sandbox:
         reset_containers()
         self.stack = deploy_local_stack(self.template_path, parameter_overrides=self.parameter_overrides)
         if self.processes:
-            self.runtime = ProcessRuntime(self.stack, self.aws, env_overrides=self.env_overrides)
+            self.runtime = ProcessRuntime(
+                self.stack, self.aws, env_overrides=self.env_overrides, log_path=self.log_path
+            )
         else:
             self.runtime = LocalRuntime(self.stack, env_overrides=self.env_overrides)
         for name, conn in self.connections_doc["connections"].items():

@@ -141,7 +141,7 @@ class JsonHttpClient:
             return self.timeout_s
         remaining = self.deadline() - self.clock()
         if remaining <= 0.05:
-            raise RetriableError(f"{what}: the invocation deadline has passed")
+            raise RetriableError(f"{what}: the deadline (the invocation's or the lease's) has passed")
         return min(self.timeout_s, remaining)
 
     # --- retries ------------------------------------------------------------------------------------
@@ -164,7 +164,9 @@ class JsonHttpClient:
 
     def _sleep_within_deadline(self, seconds: float, what: str) -> None:
         if self.deadline is not None and self.clock() + seconds > self.deadline():
-            raise RetriableError(f"{what}: waiting {seconds:.1f}s would pass the invocation deadline")
+            raise RetriableError(
+                f"{what}: waiting {seconds:.1f}s would pass the deadline (the invocation's or the lease's)"
+            )
         self.sleep(seconds)
 
 

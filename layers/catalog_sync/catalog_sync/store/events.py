@@ -73,6 +73,11 @@ class EventStore:
 
     def put_new(self, record: EventRecord) -> bool:
         """Store a delivery once. False when that delivery id is already stored (a redelivery)."""
+        return self.put_new_or_existing(record) is None
+
+    def put_new_or_existing(self, record: EventRecord) -> EventRecord | None:
+        """Store a delivery once: None when stored now, else the event already stored under that id
+        (read by the same conditional put, ReturnValuesOnConditionCheckFailure: no extra call)."""
         values = {
             "pk": record.connection,
             "sk": record.delivery_id,
@@ -93,12 +98,14 @@ class EventStore:
                 TableName=self.table_name,
                 Item=to_item(values),
                 ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
+                stored: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+                return EventRecord.from_values(from_item(stored)) if stored else record
             raise
-        return True
+        return None
 
     def get(self, connection: str, delivery_id: str) -> EventRecord | None:
         resp = self.client.get_item(

@@ -16,8 +16,10 @@ class SyncQueue:
         self.queue_url = queue_url
         self.client = client
 
-    def send(self, request: SyncRequest) -> None:
-        self.client.send_message(QueueUrl=self.queue_url, MessageBody=request.model_dump_json())
+    def send(self, request: SyncRequest, *, delay_s: int = 0) -> None:
+        """Queue one request; `delay_s` (at most SQS's 900) before a consumer can receive it."""
+        extra = {"DelaySeconds": min(delay_s, 900)} if delay_s > 0 else {}
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=request.model_dump_json(), **extra)
 
     def dead_letter(self, body: str, *, error_code: str, error: str, message_id: str) -> None:
         """Park a message a retry cannot fix, with the reason as message attributes for the operator."""

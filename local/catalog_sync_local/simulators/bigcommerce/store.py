@@ -82,6 +82,15 @@ class BigCommerceStore(DeliveryLog, ServedSimulator):
         self._port = port
         self._event_seq = itertools.count(1)
 
+    @property
+    def delivery_timeout_s(self) -> float:
+        """How long a webhook delivery waits for the receiver's answer before it counts as failed."""
+        return self._dispatcher.timeout_s
+
+    @delivery_timeout_s.setter
+    def delivery_timeout_s(self, seconds: float) -> None:
+        self._dispatcher.timeout_s = seconds
+
     # --- lifecycle --------------------------------------------------------------------------------------
 
     def _open_server(self) -> Server:

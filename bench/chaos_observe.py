@@ -1,0 +1,147 @@
+"""What `make chaos` watches while it runs: the destination's write log, the containers' logs, the queues.
+
+- `WriteLog`: every product write store B applies (create or update), in order, with the version the
+  merchant put in the product's name ("Chaos 7 v12"). A write of an older version than one already
+  written for that SKU is a stale overwrite: the promise is that there are none.
+- `LogCounters`: the consumer's "sync failed" warnings in the containers' log file, by error code
+  (lease_held = a lease conflict: another worker held the entity).
+- `quiet_queues`: wait (bounded) until webhooks are delivered and no message is left on a queue, in
+  flight or waiting out a backoff.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from catalog_sync_local.runtime.sandbox import Sandbox
+from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
+
+VERSION = re.compile(r" v(\d+)$")
+WRITE_SCOPES = ("store/product/created", "store/product/updated")
+
+
+@dataclass
+class WriteLog:
+    """Store B's product writes, as (sku, version), from its catalog's change notifications."""
+
+    writes: list[tuple[str, int]] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    _highest: dict[str, int] = field(default_factory=dict)
+
+    def attach(self, store: BigCommerceStore) -> None:
+        catalog = store.catalog
+        emit = catalog.emit
+
+        def recording(scope: str, data: dict[str, Any]) -> None:
+            # Called under the catalog's lock, right after the write: the view is what was written.
+            if scope in WRITE_SCOPES:
+                self.record(catalog.product_view(int(data["id"])))
+            emit(scope, data)
+
+        catalog.emit = recording
+
+    def record(self, product: dict[str, Any]) -> None:
+        match = VERSION.search(str(product.get("name", "")))
+        if not match:
+            return
+        sku, version = str(product.get("sku")), int(match.group(1))
+        self.writes.append((sku, version))
+        if version < self._highest.get(sku, 0):
+            self.stale.append(f"{sku}: v{version} written after v{self._highest[sku]}")
+        self._highest[sku] = max(version, self._highest.get(sku, 0))
+
+
+def log_counters(path: Path) -> Counter[str]:
+    """Warnings and errors of the containers' JSON log lines, as "<message>/<error code>"."""
+    counts: Counter[str] = Counter()
+    if not path.exists():
+        return counts
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if not line.startswith("{") or '"level"' not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("level") in ("WARNING", "ERROR"):
+                counts[f"{entry.get('message')}/{entry.get('error', '')}"] += 1
+    return counts
+
+
+def queue_depths(box: Sandbox, *queues: str) -> int:
+    sqs = boto3.client("sqs")
+    total = 0
+    for logical_id in queues:
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=box.stack.queues[logical_id].url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        total += sum(int(v) for v in attrs.values())
+    return total
+
+
+def quiet_queues(
+    box: Sandbox,
+    *,
+    max_seconds: float,
+    queues: tuple[str, ...] = ("SyncQueue", "FullSyncContinuationQueue"),
+    calm_checks: int = 3,
+    on_wait: Callable[[], None] | None = None,
+) -> bool:
+    """True once every webhook is delivered and the queues stayed empty for `calm_checks` checks in a
+    row; False if `max_seconds` pass first."""
+    deadline = time.monotonic() + max_seconds
+    calm = 0
+    while time.monotonic() < deadline:
+        delivered = all(
+            store.wait_for_deliveries(timeout=max(0.1, min(30.0, deadline - time.monotonic())))
+            for store in [*box.stores.values(), *box.pixlpay_stores.values()]
+        )
+        if delivered and queue_depths(box, *queues) == 0:
+            calm += 1
+            if calm >= calm_checks:
+                return True
+        else:
+            calm = 0
+        if on_wait is not None:
+            on_wait()
+        time.sleep(0.3)
+    return False
+
+
+def dead_letters(box: Sandbox, limit: int = 1000) -> list[str]:
+    """What the DLQ holds, one line per message: why (the consumer's error code, or the redrive after
+    maxReceiveCount receives) and which entity."""
+    sqs = boto3.client("sqs")
+    url = box.stack.queues["SyncDeadLetterQueue"].url
+    found: list[str] = []
+    for _ in range(limit // 10 + 1):
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], VisibilityTimeout=600
+        ).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            attributes = message.get("MessageAttributes") or {}
+            reason = (attributes.get("error") or {}).get("StringValue") or "redriven after 5 receives"
+            try:
+                body = json.loads(message["Body"])
+                entity = f"{body.get('entity_type')}/{body.get('entity_id')} ({body.get('origin')})"
+            except ValueError:
+                entity = "unparsable body"
+            found.append(f"{entity}: {reason[:160]}")
+    return found
