@@ -15,18 +15,23 @@ After the faults stop: one pull and one full sync (the safety nets), then the ch
 - stale_overwrites: writes at B of an older version of a product than one already written (write log);
 - lost_events: stored events that ended neither processed (or ignored) nor in the DLQ;
 - dlq: messages in the DLQ (what nothing can fix; expected none).
-Usage: python -m bench.chaos [seeds] [changes per seed]. Writes bench/chaos.json.
+Usage: python -m bench.chaos [seeds] [changes per seed] [--jobs N] [--progress FILE]. Writes
+bench/chaos.json. A seed's stack mostly waits (visibility timeouts, lease expiries, backoffs, the
+merchant's pacing), so two seeds at once on two cores take about the time of one.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import multiprocessing
 import os
 import random
 import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,7 +241,9 @@ def pixlpay_same_second_edits(box: Sandbox, rng: random.Random, rounds: int) -> 
     return problems
 
 
-def summarize(results: list[dict[str, Any]], seeds: int, changes: int, elapsed_s: float) -> dict[str, Any]:
+def summarize(
+    results: list[dict[str, Any]], seeds: int, changes: int, elapsed_s: float, *, jobs: int = 1
+) -> dict[str, Any]:
     return {
         "seeds": seeds,
         "changes_per_seed": changes,
@@ -244,43 +251,92 @@ def summarize(results: list[dict[str, Any]], seeds: int, changes: int, elapsed_s
         **{key: sum(r[key] for r in results) for key in SUMMED},
         "min_peak_consumers": min(r["peak_consumers"] for r in results),
         "max_converge_s": max(r["converge_s"] for r in results),
-        "elapsed_s": round(elapsed_s, 1),
+        "elapsed_s": round(elapsed_s, 1),  # this invocation's (a resumed run's earlier part not in it)
+        "seed_s_sum": round(sum(r["seed_s"] for r in results), 1),
+        "jobs": jobs,
         "visibility_timeout_s": DEFAULT.visibility_s,
         "lease_s": DEFAULT.lease_s,
         "retry_backoff_base_s": DEFAULT.retry_base_s,
     }
 
 
-def main(argv: list[str]) -> int:
-    seeds = int(argv[0]) if argv else 20
-    changes = int(argv[1]) if len(argv) > 1 else 1000
+def run_seeds(
+    seeds: list[int], changes: int, logs: Path, *, jobs: int = 1, progress: Path | None = None
+) -> list[dict[str, Any]]:
+    """The seeds, `jobs` at a time (each in a process of its own: its own moto, stores and containers).
+
+    Each finished seed is printed and, with `progress`, appended to that JSON-lines file; seeds already in
+    it are not run again, so a long run that was stopped resumes where it was."""
+    done = {r["seed"]: r for r in _read_progress(progress) if r.get("changes_per_seed", changes) == changes}
+    todo = [seed for seed in seeds if seed not in done]
+
+    def finished(result: dict[str, Any]) -> None:
+        done[result["seed"]] = result
+        if progress is not None:
+            with progress.open("a") as out:
+                out.write(json.dumps({**result, "changes_per_seed": changes}) + "\n")
+        print(_seed_line(result), flush=True)
+
+    if jobs > 1 and len(todo) > 1:
+        context = multiprocessing.get_context("spawn")  # a fresh interpreter per seed's stack
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [pool.submit(run_seed, seed, changes, logs) for seed in todo]
+            for future in as_completed(futures):
+                finished(future.result())
+    else:
+        for seed in todo:
+            finished(run_seed(seed, changes, logs))
+    return [done[seed] for seed in seeds]
+
+
+def _read_progress(progress: Path | None) -> list[dict[str, Any]]:
+    if progress is None or not progress.exists():
+        return []
+    return [json.loads(line) for line in progress.read_text().splitlines() if line.strip()]
+
+
+def _seed_line(result: dict[str, Any]) -> str:
+    return (
+        f"seed {result['seed']}: converged={result['converged']} stale={result['stale_overwrites']} "
+        f"lost={result['lost_events']} dlq={result['dlq']} kills={result['kills']} "
+        f"peak={result['peak_consumers']} lease_conflicts={result['lease_conflicts']} "
+        f"converge={result['converge_s']}s seed={result['seed_s']}s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.splitlines()[0])
+    parser.add_argument("seeds", nargs="?", type=int, default=20, help="how many seeds (0, 1, ...)")
+    parser.add_argument("changes", nargs="?", type=int, default=1000, help="merchant changes per seed")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run at once, each in its own process")
+    parser.add_argument(
+        "--progress", type=Path, help="JSON-lines file of finished seeds: appended to, and resumed from"
+    )
+    parser.add_argument("--out", type=Path, default=OUT, help="where the summary goes (bench/chaos.json)")
+    args = parser.parse_args(argv)
+    if args.seeds < 1 or args.changes < 10 or args.jobs < 1:
+        parser.error("seeds and --jobs must be at least 1, changes at least 10")
     started = time.monotonic()
-    results = []
     with tempfile.TemporaryDirectory(prefix="chaos-logs-") as temporary:
         logs = Path(os.environ.get("CHAOS_LOGS") or temporary)  # CHAOS_LOGS=dir keeps the containers' logs
         logs.mkdir(parents=True, exist_ok=True)
-        for seed in range(seeds):
-            result = run_seed(seed, changes, logs)
-            results.append(result)
-            print(
-                f"seed {seed}: converged={result['converged']} stale={result['stale_overwrites']} "
-                f"lost={result['lost_events']} dlq={result['dlq']} kills={result['kills']} "
-                f"peak={result['peak_consumers']} lease_conflicts={result['lease_conflicts']} "
-                f"converge={result['converge_s']}s seed={result['seed_s']}s",
-                flush=True,
-            )
-    summary = summarize(results, seeds, changes, time.monotonic() - started)
-    OUT.write_text(json.dumps({**summary, "runs": results}, indent=2) + "\n")
+        results = run_seeds(
+            list(range(args.seeds)), args.changes, logs, jobs=args.jobs, progress=args.progress
+        )
+    summary = summarize(results, args.seeds, args.changes, time.monotonic() - started, jobs=args.jobs)
+    args.out.write_text(json.dumps({**summary, "runs": results}, indent=2) + "\n")
     for key, value in summary.items():
         print(f"{key:<22} {value}")
     for r in results:
         if r["problems"]:
             print(f"seed {r['seed']}: " + "; ".join(r["problems"][:3]))
     ok = (
-        summary["converged_seeds"] == seeds and not summary["stale_overwrites"] and not summary["lost_events"]
+        summary["converged_seeds"] == args.seeds
+        and not summary["stale_overwrites"]
+        and not summary["lost_events"]
     )
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

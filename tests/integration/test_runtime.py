@@ -10,6 +10,8 @@ import base64
 import http.client
 import json
 import math
+import socket
+import struct
 import sys
 import threading
 import time
@@ -22,7 +24,7 @@ import pytest
 from moto import mock_aws
 
 from catalog_sync_local.runtime.api_server import LocalApiServer
-from catalog_sync_local.runtime.local_runtime import LocalRuntime, reset_containers
+from catalog_sync_local.runtime.local_runtime import HttpResult, LocalRuntime, reset_containers
 from catalog_sync_local.runtime.stack import deploy_local_stack
 from tests.integration.conftest import modified_template
 
@@ -281,3 +283,38 @@ class TestHttpApiEvents:
         response = conn.getresponse()
         assert (response.status, json.loads(response.read())) == (404, {"message": "Not Found"})
         conn.close()
+
+
+class _SlowRuntime:
+    """Answers each request only once `release` is set: lets a caller give up before the answer."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.handled = 0
+
+    def http(self, method: str, path: str, **_: Any) -> HttpResult:
+        self.release.wait(timeout=10)
+        self.handled += 1
+        return HttpResult(200, {"content-type": "application/json"}, '{"ok": true}' * 10_000)
+
+
+def test_a_caller_that_hung_up_leaves_no_traceback_and_the_server_answers_the_next(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    runtime = _SlowRuntime()
+    with LocalApiServer(runtime) as server:  # type: ignore[arg-type]  # only .http is used
+        host, port = server.url.removeprefix("http://").split(":")
+        impatient = socket.create_connection((host, int(port)), timeout=5)
+        impatient.sendall(b"POST /webhooks/x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        impatient.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        impatient.close()  # a reset, as a provider's delivery timeout does
+        time.sleep(0.2)
+        runtime.release.set()
+
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", "/status")
+        assert conn.getresponse().status == 200
+        conn.close()
+
+    assert runtime.handled == 2  # the abandoned request was still handled, as behind API Gateway
+    assert "Traceback" not in capfd.readouterr().err

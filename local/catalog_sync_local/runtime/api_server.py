@@ -67,7 +67,12 @@ def _handler_class(runtime: LocalRuntime) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = list(self.headers.items())  # repeated headers kept: the event joins them
             result = runtime.http(self.command, self.path, headers=headers, body=body)
-            self._reply(result.status, dict(result.headers), result.body.encode())
+            try:
+                self._reply(result.status, dict(result.headers), result.body.encode())
+            except (BrokenPipeError, ConnectionResetError):
+                # The caller gave up waiting (a provider's delivery timeout): the request was still
+                # handled, as behind API Gateway; there is no one left to answer.
+                self.close_connection = True
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)
