@@ -245,3 +245,35 @@ def test_a_failed_carried_write_at_b_is_written_by_the_retry(r: Rig) -> None:
     b = r.b.get_product(b_id)
     assert b is not None and (b["name"], b["weight"]) == ("Big mug", 3)
     assert conflicts(r).list(CONNECTION, include_settled=True) == []
+
+
+class LeaseLog:
+    """The real state store, noting the lease each acquire asks for (connection, seconds)."""
+
+    def __init__(self, state: Any) -> None:
+        self._state = state
+        self.asked: list[tuple[str, float]] = []
+
+    def acquire(self, connection: str, *args: Any, lease_s: float, **kwargs: Any) -> Any:
+        self.asked.append((connection, lease_s))
+        return self._state.acquire(connection, *args, lease_s=lease_s, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._state, name)
+
+
+def test_a_create_at_the_source_holds_leases_as_long_as_configured(r: Rig) -> None:
+    """SYNC_LEASE_SECONDS is the lease of every sync, the reverse create's included: a shorter one would
+    let another worker in mid-write, a longer one keep a dead worker's product locked for longer."""
+    conn = connection(r)
+    leases = LeaseLog(r.state)
+    a, b = (BigCommerceClient.for_endpoint(ep) for ep in (conn.source, conn.destination))  # type: ignore[arg-type]
+    forward = CatalogSync(
+        conn, a, b, leases, owner="w1", lease_s=30, merged_fields=frozenset(conn.merge_rules())
+    )  # type: ignore[arg-type]
+    e = two_way_engine(conn, forward, a, b, leases, conflicts(r), owner="w1", lease_s=30)
+    b_id = int(r.b.create_product({"sku": "NEW", "name": "Made at B", "price": 5})["id"])
+
+    assert e.sync(from_b(b_id)).action == "created"
+    assert {connection for connection, _ in leases.asked} == {CONNECTION, f"{CONNECTION}~reverse"}
+    assert {seconds for _, seconds in leases.asked} == {30}

@@ -40,7 +40,7 @@ def two_way_engine(
             changes=changes,
             counterpart=_bigcommerce_counterpart(connection.name, source, destination, state),
             create_at_source=_bigcommerce_reverse_create(
-                connection, source, destination, state, owner, changes
+                connection, source, destination, state, owner, changes, lease_s
             ),
         )
     medusa = MedusaSide(destination)
@@ -79,7 +79,13 @@ def _bigcommerce_counterpart(name: str, source: Any, destination: Any, state: An
 
 
 def _bigcommerce_reverse_create(
-    connection: Connection, source: Any, destination: Any, state: Any, owner: str, changes: Any
+    connection: Connection,
+    source: Any,
+    destination: Any,
+    state: Any,
+    owner: str,
+    changes: Any,
+    lease_s: float,
 ) -> Any:
     """A product created at the destination store: created at the source by the one-way engine run the
     other way (hidden until complete, categories and brand mapped on the way), under its own state."""
@@ -96,7 +102,9 @@ def _bigcommerce_reverse_create(
     )
 
     def create(dest_id: str) -> int | None:
-        engine = CatalogSync(reverse, destination, source, state, owner=owner, changes=changes)
+        engine = CatalogSync(
+            reverse, destination, source, state, owner=owner, changes=changes, lease_s=lease_s
+        )
         outcome = engine.sync_product(int(dest_id))
         return int(outcome.dest_id) if outcome.dest_id is not None and outcome.action != "absent" else None
 
