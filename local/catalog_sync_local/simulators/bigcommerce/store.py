@@ -26,15 +26,16 @@ from catalog_sync_local.simulators.bigcommerce.contract import ContractMonitor
 from catalog_sync_local.simulators.bigcommerce.fields import ApiError
 from catalog_sync_local.simulators.bigcommerce.http_front import App, RateLimiter, RequestRecord
 from catalog_sync_local.simulators.bigcommerce.routes import Routes
-from catalog_sync_local.simulators.bigcommerce.webhooks import Delivery, DeliveryLog, Dispatcher, Hooks
-from catalog_sync_local.simulators.shared.http_server import FailureInjector, ServedSimulator, Server
+from catalog_sync_local.simulators.bigcommerce.webhooks import Hooks
+from catalog_sync_local.simulators.shared.delivery import DeliveringSimulator, Delivery, Dispatcher
+from catalog_sync_local.simulators.shared.http_server import FailureInjector, Server
 
 __all__ = ["ApiError", "BigCommerceStore", "Delivery", "RequestRecord"]
 
 FULL = ("variants", "images")
 
 
-class BigCommerceStore(DeliveryLog, ServedSimulator):
+class BigCommerceStore(DeliveringSimulator):
     def __init__(
         self,
         store_hash: str,
@@ -82,15 +83,6 @@ class BigCommerceStore(DeliveryLog, ServedSimulator):
         self._port = port
         self._event_seq = itertools.count(1)
 
-    @property
-    def delivery_timeout_s(self) -> float:
-        """How long a webhook delivery waits for the receiver's answer before it counts as failed."""
-        return self._dispatcher.timeout_s
-
-    @delivery_timeout_s.setter
-    def delivery_timeout_s(self, seconds: float) -> None:
-        self._dispatcher.timeout_s = seconds
-
     # --- lifecycle --------------------------------------------------------------------------------------
 
     def _open_server(self) -> Server:
@@ -107,13 +99,7 @@ class BigCommerceStore(DeliveryLog, ServedSimulator):
         super().start()
         if self._server is not None:
             self._port = self._server.port  # a restarted store answers on the same port
-        self._dispatcher.start()
         return self
-
-    def stop(self) -> None:
-        """Stop serving and delivering (each within about two seconds)."""
-        super().stop()
-        self._dispatcher.stop()
 
     @property
     def v3_base(self) -> str:

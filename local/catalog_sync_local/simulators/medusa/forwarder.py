@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from catalog_sync_local.simulators.bigcommerce.webhooks import Delivery, Dispatcher
+from catalog_sync_local.simulators.shared.delivery import Delivery, Dispatcher
 
 OPERATORS = {
     "$gt": lambda a, b: a > b,

@@ -46,9 +46,8 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
-from catalog_sync_local.simulators.bigcommerce.webhooks import DeliveryLog
 from catalog_sync_local.simulators.medusa.fields import QueryError, check_query, everything, paged, shape
 from catalog_sync_local.simulators.medusa.forwarder import (
     ForwarderDispatcher,
@@ -58,6 +57,7 @@ from catalog_sync_local.simulators.medusa.forwarder import (
     ordered,
     time_filters_match,
 )
+from catalog_sync_local.simulators.shared.delivery import DeliveringSimulator
 from catalog_sync_local.simulators.shared.json_server import JsonStore
 
 STATUSES = ("draft", "proposed", "published", "rejected")
@@ -88,7 +88,7 @@ class _NoRoute(Exception):
     """Express's answer to a route nobody registered."""
 
 
-class MedusaStore(DeliveryLog, JsonStore):  # deliveries: our subscriber's webhook forwarding
+class MedusaStore(DeliveringSimulator, JsonStore):  # deliveries: our subscriber's webhook forwarding
     server_name = "medusa-sim"
 
     def __init__(
@@ -140,16 +140,6 @@ class MedusaStore(DeliveryLog, JsonStore):  # deliveries: our subscriber's webho
             "created_at": now,
             "updated_at": now,
         }
-
-    def start(self) -> Self:
-        super().start()
-        self._dispatcher.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and forwarding (each within about two seconds)."""
-        super().stop()
-        self._dispatcher.stop()
 
     def _forward(self, event_name: str, product: Mapping[str, Any]) -> None:
         """What our subscriber does (integrations/medusa-brand/src/subscribers): a variant event is sent as

@@ -43,10 +43,10 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal, NamedTuple, Self
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from catalog_sync_local.simulators.bigcommerce.webhooks import Delivery, DeliveryLog, Dispatcher
+from catalog_sync_local.simulators.shared.delivery import DeliveringSimulator, Delivery, Dispatcher
 from catalog_sync_local.simulators.shared.json_server import JsonStore, Reply
 
 PREFIX = "/api/external/v1"
@@ -106,7 +106,7 @@ class FixedWindow:
             return allowed, headers
 
 
-class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the event type
+class PixlpayStore(DeliveringSimulator, JsonStore):  # deliveries: `scope` holds the event type
     server_name = "pixlpay-sim"
 
     def __init__(
@@ -138,16 +138,6 @@ class PixlpayStore(DeliveryLog, JsonStore):  # deliveries: `scope` holds the eve
     @property
     def base_url(self) -> str:
         return self.api_url + PREFIX
-
-    def start(self) -> Self:
-        super().start()
-        self._dispatcher.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and delivering (each within about two seconds)."""
-        super().stop()
-        self._dispatcher.stop()
 
     # --- the merchant's dashboard -------------------------------------------------------------------
 
