@@ -41,17 +41,18 @@ class Rig:
     state: StateStore
     channel: str | None = None
 
-    def engine(self) -> ExternalIdSync:
-        conn = Connection(
-            name=CONNECTION,
-            source=PixlpayEndpoint(
+    def connection(self, **changes: Any) -> Connection:
+        """Pixlpay (our simulator) -> the real Medusa; `changes` (e.g. direction="two-way") on top."""
+        fields: dict[str, Any] = {
+            "name": CONNECTION,
+            "source": PixlpayEndpoint(
                 kind="pixlpay",
                 api_url=self.pixlpay.api_url,
                 api_token=SecretStr("pix-token"),
                 max_requests_per_minute=1_000_000,
                 brand=BRAND,
             ),
-            destination=MedusaEndpoint(
+            "destination": MedusaEndpoint(
                 kind="medusa",
                 api_url=self.api.url,
                 api_key=SecretStr(self.api.secret_key),
@@ -59,13 +60,24 @@ class Rig:
                 currency_code="eur",  # a fresh Medusa store's only currency
                 max_requests_per_second=0,
             ),
-            signing=Signing(scheme="pixlpay", secrets=[SecretStr("s")]),
-            scopes=["product.*"],
-        )
+            "signing": Signing(scheme="pixlpay", secrets=[SecretStr("s")]),
+            "scopes": ["product.*"],
+        }
+        return Connection(**{**fields, **changes})
+
+    def clients(self, conn: Connection) -> tuple[PixlpayClient, MedusaClient]:
         source = PixlpayClient.for_endpoint(conn.source)  # type: ignore[arg-type]
-        dest = MedusaClient.for_endpoint(conn.destination)  # type: ignore[arg-type]
         source.http.sleep = lambda s: None
-        return ExternalIdSync(conn, source, dest, self.state, owner="contract", brand=BRAND)
+        return source, MedusaClient.for_endpoint(conn.destination)  # type: ignore[arg-type]
+
+    def engine(self, conn: Connection | None = None) -> ExternalIdSync:
+        """The connection's one-way engine (a two-way connection's leaves its merged fields out)."""
+        conn = conn or self.connection()
+        source, dest = self.clients(conn)
+        merged = frozenset(conn.merge_rules()) if conn.two_way else frozenset[str]()
+        return ExternalIdSync(
+            conn, source, dest, self.state, owner="contract", brand=BRAND, merged_fields=merged
+        )
 
     def sync(self, engine: ExternalIdSync, product_id: int) -> str:
         request = SyncRequest(connection=CONNECTION, entity_type="product", entity_id=product_id)

@@ -6,55 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import SecretStr
-
-from catalog_sync.connections import Connection, MedusaEndpoint, PixlpayEndpoint, Signing
-from catalog_sync.connectors.medusa import MedusaClient
-from catalog_sync.connectors.pixlpay import PixlpayClient
-from catalog_sync.external_id_sync import ExternalIdSync
 from catalog_sync.store.conflicts import ConflictStore
 from catalog_sync.sync_request import SyncRequest
 from catalog_sync.two_way_sync import TwoWaySync
 from catalog_sync.two_way_wiring import two_way_engine
-from tests.contract.medusa.test_pixlpay_to_medusa import BRAND, CONNECTION, Rig, rig  # noqa: F401
+from tests.contract.medusa.test_pixlpay_to_medusa import CONNECTION, Rig, rig  # noqa: F401
 from tests.unit.test_engine_rig import TABLE
 
 
 def engine(r: Rig) -> TwoWaySync:
-    conn = Connection(
-        name=CONNECTION,
-        source=PixlpayEndpoint(
-            kind="pixlpay",
-            api_url=r.pixlpay.api_url,
-            api_token=SecretStr("pix-token"),
-            max_requests_per_minute=1_000_000,
-            brand=BRAND,
-        ),
-        destination=MedusaEndpoint(
-            kind="medusa",
-            api_url=r.api.url,
-            api_key=SecretStr(r.api.secret_key),
-            currency_code="eur",
-            max_requests_per_second=0,
-        ),
-        signing=Signing(scheme="pixlpay", secrets=[SecretStr("s")]),
-        scopes=["product.*"],
-        direction="two-way",
-    )
-    source = PixlpayClient.for_endpoint(conn.source)  # type: ignore[arg-type]
-    dest = MedusaClient.for_endpoint(conn.destination)  # type: ignore[arg-type]
-    source.http.sleep = lambda s: None
-    forward = ExternalIdSync(
-        conn,
-        source,
-        dest,
-        r.state,
-        owner="contract",
-        brand=BRAND,
-        merged_fields=frozenset(conn.merge_rules()),
-    )
+    conn = r.connection(direction="two-way")
+    source, dest = r.clients(conn)
     conflicts = ConflictStore(TABLE, r.state.client, clock=r.clock)
-    return two_way_engine(conn, forward, source, dest, r.state, conflicts, owner="contract")
+    return two_way_engine(conn, r.engine(conn), source, dest, r.state, conflicts, owner="contract")
 
 
 def from_pixlpay(product_id: int) -> SyncRequest:
