@@ -56,6 +56,7 @@ class Timings:
     visibility_s: int = 20
     lease_s: int = 10
     retry_base_s: int = 3
+    stuck_after_s: int = 60  # the sweeper re-queues a stored event not consumed after this (AWS: 900 s)
 
     def env(self) -> dict[str, dict[str, str]]:
         # Consumers log their warnings (a failed sync names its error code: lease_held, ...); the rest
@@ -104,7 +105,10 @@ def run_seed(
         aws_faults=True,
         log_path=log_path,
         store_quota=1_000_000,  # B's 429s are injected (destination_outage), not earned
-        parameter_overrides={"RetryBackoffBaseSeconds": str(timings.retry_base_s)},
+        parameter_overrides={
+            "RetryBackoffBaseSeconds": str(timings.retry_base_s),
+            "StuckAfterSeconds": str(timings.stuck_after_s),
+        },
     ) as box:
         boto3.client("sqs").set_queue_attributes(
             QueueUrl=box.stack.queues["SyncQueue"].url,
@@ -131,6 +135,8 @@ def run_seed(
                 settled = quiet_queues(box, max_seconds=SETTLE_S)
                 merchant.pull()
                 box.runtime.fire_schedule("FullSyncFunction")  # the safety net finds what webhooks missed
+                settled = quiet_queues(box, max_seconds=SETTLE_S) and settled
+                swept = sweep_stuck_events(box, timings)
                 settled = quiet_queues(box, max_seconds=SETTLE_S) and settled
                 converge_s = time.monotonic() - faults_stopped
                 problems = catalog_differences(
@@ -163,6 +169,8 @@ def run_seed(
         "stale_overwrites": len(writes.stale),
         "stale_examples": writes.stale[:5],
         "lost_events": max(0, len(unfinished) - dlq),
+        "unfinished_events": [_event_summary(e) for e in unfinished[:10]],
+        "swept": swept,
         "dlq": dlq,
         "dlq_messages": parked[:20],
         "peak_consumers": consumer.peak_concurrency if consumer else 1,
@@ -208,6 +216,22 @@ def _step(
         merchant.a.wait_for_deliveries(timeout=60)
 
 
+def sweep_stuck_events(box: Sandbox, timings: Timings) -> dict[str, int]:
+    """The event cleanup's run, as its schedule would: events stored but never queued (the receiver's
+    send failed after its put and the sender did not retry, as a one-off redelivery does not) are
+    queued again once `stuck_after_s` old. Waits until the youngest stored event is that old."""
+    youngest_ms = max((int(e.get("received_at") or 0) for e in box.events()), default=0)
+    time.sleep(max(0.0, youngest_ms / 1000 + timings.stuck_after_s + 1 - time.time()))
+    report = box.runtime.fire_schedule("EventCleanupFunction")
+    return {key: int(report.get(key, 0)) for key in ("requeued", "failed", "failed_exhausted")}
+
+
+def _event_summary(event: dict[str, Any]) -> dict[str, Any]:
+    """What a stored event that never finished looked like (for the report; no payload)."""
+    keys = ("pk", "sk", "status", "attempts", "entity_type", "entity_id", "last_error", "received_at")
+    return {key: event.get(key) for key in keys if event.get(key) is not None}
+
+
 def _by_error(logged: Counter[str]) -> dict[str, int]:
     return {key.split("/", 1)[1]: n for key, n in sorted(logged.items()) if key.startswith("sync failed/")}
 
@@ -249,6 +273,7 @@ def summarize(
         "changes_per_seed": changes,
         "converged_seeds": sum(r["converged"] for r in results),
         **{key: sum(r[key] for r in results) for key in SUMMED},
+        "swept": sum(r["swept"]["requeued"] for r in results),
         "min_peak_consumers": min(r["peak_consumers"] for r in results),
         "max_converge_s": max(r["converge_s"] for r in results),
         "elapsed_s": round(elapsed_s, 1),  # this invocation's (a resumed run's earlier part not in it)
@@ -257,16 +282,25 @@ def summarize(
         "visibility_timeout_s": DEFAULT.visibility_s,
         "lease_s": DEFAULT.lease_s,
         "retry_backoff_base_s": DEFAULT.retry_base_s,
+        "stuck_after_s": DEFAULT.stuck_after_s,
     }
 
 
 def run_seeds(
-    seeds: list[int], changes: int, logs: Path, *, jobs: int = 1, progress: Path | None = None
+    seeds: list[int],
+    changes: int,
+    logs: Path,
+    *,
+    jobs: int = 1,
+    progress: Path | None = None,
+    pixlpay_rounds: int = 3,
+    timings: Timings = DEFAULT,
 ) -> list[dict[str, Any]]:
     """The seeds, `jobs` at a time (each in a process of its own: its own moto, stores and containers).
 
     Each finished seed is printed and, with `progress`, appended to that JSON-lines file; seeds already in
     it are not run again, so a long run that was stopped resumes where it was."""
+    options: dict[str, Any] = {"pixlpay_rounds": pixlpay_rounds, "timings": timings}
     done = {r["seed"]: r for r in _read_progress(progress) if r.get("changes_per_seed", changes) == changes}
     todo = [seed for seed in seeds if seed not in done]
 
@@ -280,12 +314,12 @@ def run_seeds(
     if jobs > 1 and len(todo) > 1:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per seed's stack
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(run_seed, seed, changes, logs) for seed in todo]
+            futures = [pool.submit(run_seed, seed, changes, logs, **options) for seed in todo]
             for future in as_completed(futures):
                 finished(future.result())
     else:
         for seed in todo:
-            finished(run_seed(seed, changes, logs))
+            finished(run_seed(seed, changes, logs, **options))
     return [done[seed] for seed in seeds]
 
 
