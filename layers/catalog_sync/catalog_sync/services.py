@@ -108,18 +108,8 @@ class Services:
         source, destination = self._http_clients[key]
         source.http.deadline = destination.http.deadline = deadline
         lease_s = float(self.settings.lease_s)
-        if not connection.two_way:
-            return build(
-                connection,
-                source,
-                destination,
-                self.state,
-                owner=owner,
-                changes=self.changes,
-                lease_s=lease_s,
-            )
-        from catalog_sync.two_way_wiring import two_way_engine
-
+        # A two-way connection's one-way engine leaves the merged fields to the merge (two_way_sync).
+        merged = frozenset(connection.merge_rules()) if connection.two_way else frozenset[str]()
         forward = build(
             connection,
             source,
@@ -128,8 +118,12 @@ class Services:
             owner=owner,
             changes=self.changes,
             lease_s=lease_s,
-            merged_fields=frozenset(connection.merge_rules()),
+            merged_fields=merged,
         )
+        if not connection.two_way:
+            return forward
+        from catalog_sync.two_way_wiring import two_way_engine
+
         return two_way_engine(
             connection,
             forward,
