@@ -368,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["converged_seeds"] == args.seeds
         and not summary["stale_overwrites"]
         and not summary["lost_events"]
+        and not summary["dlq"]  # nothing the run does is unrecoverable: a dead letter is a bug
     )
     return 0 if ok else 1
 

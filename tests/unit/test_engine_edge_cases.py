@@ -95,6 +95,34 @@ def test_a_product_deleted_at_the_destination_is_recreated_on_its_next_change(r:
     assert engine.sync(request(product["id"])).action == "unchanged"
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["alone", "in a batch"])
+def test_a_product_deleted_at_the_destination_is_recreated_when_several_variants_changed(
+    r: Rig, batched: bool
+) -> None:
+    """Found by make chaos (20 x 1,000): the variants' batch write is the first write when the fields
+    are unchanged (or wait for sync_many's batch), and BigCommerce answers it 422 naming each variant
+    404. That is the product gone at B, like the 404 of a single write, not a refusal for good."""
+    engine = r.engine()
+    sizes = [
+        {"sku": f"TEE-{size}", "price": 9, "option_values": [{"option_display_name": "Size", "label": size}]}
+        for size in ("S", "M")
+    ]
+    product = r.a.create_product({"name": "Tee", "sku": "TEE", "price": 9}, variants=sizes)
+    engine.sync(request(product["id"]))
+    r.b.delete_product(r.b_product("TEE")["id"])  # a person (or another app) removes it from B
+    r.clock.tick()
+    for variant in r.a.get_product(product["id"])["variants"]:  # type: ignore[index]
+        r.a.update_variant(product["id"], variant["id"], {"price": 12})
+
+    if batched:
+        outcome = r.engine().sync_many([request(product["id"])])[(CONNECTION, "product", product["id"])]
+    else:
+        outcome = r.engine().sync(request(product["id"]))
+
+    assert getattr(outcome, "action", outcome) == "created"
+    assert comparable(r.b_product("TEE")) == comparable(r.a.get_product(product["id"]) or {})
+
+
 def test_a_product_deleted_at_the_destination_is_recreated_inside_a_batch(r: Rig) -> None:
     engine = r.engine()
     products = [mug(r, sku=f"M{n}") for n in range(3)]

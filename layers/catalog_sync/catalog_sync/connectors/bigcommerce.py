@@ -167,7 +167,16 @@ class BigCommerceClient:
         updated: list[dict[str, Any]] = []
         for start in range(0, len(payloads), MAX_VARIANT_BATCH):
             chunk = list(payloads[start : start + MAX_VARIANT_BATCH])
-            updated.extend(self.http.request("PUT", "catalog/variants", json=chunk)["data"])
+            try:
+                updated.extend(self.http.request("PUT", "catalog/variants", json=chunk)["data"])
+            except HttpStatusError as exc:
+                if exc.status == 422 and _all_not_found(exc.body):
+                    # Every refused item is a 404: the variants (their product) are gone, which the
+                    # single-variant write answers with a plain 404. Said the same way, so the engine
+                    # resolves the product again instead of giving up on it.
+                    url = f"{self.http.base_url.rstrip('/')}/catalog/variants"
+                    raise HttpStatusError("PUT", url, 404, exc.body) from exc
+                raise
         return updated
 
     def update_products(self, payloads: list[Mapping[str, Any]]) -> BatchResult:
@@ -349,6 +358,15 @@ def _batch_errors(body: Any) -> dict[int, tuple[int, str]]:
                     (status if isinstance(status, int) else 422, f"{error.get('title')}: {message}"),
                 )
     return found
+
+
+def _all_not_found(body: Any) -> bool:
+    """A batch refusal (catalog.v3.yml's 422 `batch_errors`) whose every error is a 404."""
+    try:
+        errors = (json.loads(body) if isinstance(body, str) else body).get("batch_errors")
+    except (ValueError, AttributeError):
+        return False
+    return bool(errors) and all(isinstance(e, Mapping) and e.get("status") == 404 for e in errors)
 
 
 def _page(body: Mapping[str, Any]) -> Page:
