@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -295,6 +296,7 @@ def run_seeds(
     progress: Path | None = None,
     pixlpay_rounds: int = 3,
     timings: Timings = DEFAULT,
+    run: Callable[..., dict[str, Any]] = run_seed,
 ) -> list[dict[str, Any]]:
     """The seeds, `jobs` at a time (each in a process of its own: its own moto, stores and containers).
 
@@ -314,12 +316,12 @@ def run_seeds(
     if jobs > 1 and len(todo) > 1:
         context = multiprocessing.get_context("spawn")  # a fresh interpreter per seed's stack
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [pool.submit(run_seed, seed, changes, logs, **options) for seed in todo]
+            futures = [pool.submit(run, seed, changes, logs, **options) for seed in todo]
             for future in as_completed(futures):
                 finished(future.result())
     else:
         for seed in todo:
-            finished(run_seed(seed, changes, logs, **options))
+            finished(run(seed, changes, logs, **options))
     return [done[seed] for seed in seeds]
 
 
@@ -344,7 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("changes", nargs="?", type=int, default=1000, help="merchant changes per seed")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run at once, each in its own process")
     parser.add_argument(
-        "--progress", type=Path, help="JSON-lines file of finished seeds: appended to, and resumed from"
+        "--progress",
+        type=Path,
+        help="JSON-lines file of finished seeds: appended to, resumed from, removed once all are done",
     )
     parser.add_argument("--out", type=Path, default=OUT, help="where the summary goes (bench/chaos.json)")
     args = parser.parse_args(argv)
@@ -359,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     summary = summarize(results, args.seeds, args.changes, time.monotonic() - started, jobs=args.jobs)
     args.out.write_text(json.dumps({**summary, "runs": results}, indent=2) + "\n")
+    if args.progress is not None:
+        args.progress.unlink(missing_ok=True)  # done: the next run starts over (a stopped one resumes)
     for key, value in summary.items():
         print(f"{key:<22} {value}")
     for r in results:

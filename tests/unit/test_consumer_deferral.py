@@ -11,7 +11,7 @@ import pytest
 
 from catalog_sync.consumer import MAX_DEFERRALS, SyncBatch
 from catalog_sync.entity_sync import SyncOutcome
-from catalog_sync.errors import RetriableError
+from catalog_sync.errors import RetriableError, Throttled
 from catalog_sync.settings import Settings
 from catalog_sync.store.state import LeaseHeld
 from catalog_sync.sync_request import SyncRequest
@@ -91,6 +91,22 @@ def test_a_record_that_lost_the_lease_is_queued_again_later_and_acknowledged() -
     assert (copy.entity_id, copy.delivery_id, copy.deferrals) == (7, "msg_1", 1)
     assert 15 <= delay <= 30  # the retry backoff's first step (base 30 s)
     assert services.events.marks == [("failed", "msg_1")]  # the copy marks it processed once synced
+
+
+def test_a_sync_the_store_throttled_past_its_lease_is_queued_again_for_the_stores_reset() -> None:
+    """A 429 whose window resets after the lease ends (Throttled) is the store's "come back then", not
+    a failure: spending a receive on each made a few throttled syncs of a hot product end in the DLQ
+    (make chaos, 20 x 1,000)."""
+    services = FakeServices(engine_error=Throttled("PUT /catalog/products/110 -> 429", after_s=30.3))
+    batch = SyncBatch(services, owner="worker-1", deadline=None)
+
+    action = batch.handle(_body(), receive_count=4, receipt_handle="rh-1")
+
+    assert action == "deferred"
+    [(copy, delay)] = services.queue.sent
+    assert (copy.entity_id, copy.delivery_id, copy.deferrals) == (7, "msg_1", 1)
+    assert 31 <= delay <= 34  # the store's reset, spread by up to a tenth
+    assert services.queue.delayed == []  # the message is acknowledged, its receives untouched
 
 
 def test_deferrals_back_off_and_end_in_an_ordinary_failure() -> None:

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from catalog_sync.connections import BigCommerceEndpoint
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.http import HttpStatusError, JsonHttpClient, RetriesExhausted
-from catalog_sync.errors import PermanentError, RetriableError
+from catalog_sync.errors import PermanentError, RetriableError, Throttled
 from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
 from catalog_sync_local.simulators.shared.json_server import JsonServer
@@ -73,6 +73,23 @@ def test_a_shared_quota_spent_by_someone_else_is_a_429_then_waits_for_the_reset(
         ours.request("GET", "catalog/brands")
         assert [s for _, _, s in store.request_log][-2:] == [429, 200]
     assert fake.sleeps and fake.sleeps[0] >= 29.0  # X-Rate-Limit-Time-Reset-Ms of the 429
+
+
+def test_a_429_whose_window_resets_past_the_deadline_is_throttled_until_the_reset() -> None:
+    """Waiting out the window would outlive the sync's lease: the sync is to come back at the reset
+    (Throttled, which the consumer defers) rather than fail as a retry would (found by make chaos)."""
+    fake = FakeTime()
+    with BigCommerceStore("s1", "t", quota=10, window_ms=30_000, clock=fake.clock) as store:
+        other = client_for(store.v3_base, fake)
+        for _ in range(10):
+            other.request("GET", "catalog/brands")  # another app spends the window
+        deadline = fake.clock() + 10.0  # what is left of the sync's lease
+        ours = client_for(store.v3_base, fake, deadline=lambda: deadline)
+        with pytest.raises(Throttled) as info:
+            ours.request("GET", "catalog/brands")
+
+    assert 29.0 <= info.value.after_s <= 32.0  # X-Rate-Limit-Time-Reset-Ms of the 429, and a jitter
+    assert fake.sleeps == []
 
 
 def test_a_connections_reserve_and_rate_cap_shape_its_share_of_the_quota() -> None:

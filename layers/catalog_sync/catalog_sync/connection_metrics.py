@@ -61,8 +61,8 @@ CATALOG: dict[str, MetricSpec] = {
     "Sync_dead_lettered": MetricSpec(COUNT, "a record no retry can fix, parked in the DLQ at once"),
     "Sync_deferred": MetricSpec(
         COUNT,
-        "a record whose entity another worker held, queued again for later",
-        unwatched_because="contention, not a failure: the copy is judged again (Sync_records)",
+        "a record whose entity another worker held, or that the store throttled past the lease, queued again",
+        unwatched_because="contention or the store's pacing, not a failure: the copy is judged again",
     ),
     "Sync_failed": MetricSpec(COUNT, "a record that failed this attempt and returns to the queue"),
     "Sync_lag": MetricSpec(MILLISECONDS, "source change -> destination write, for webhook changes"),

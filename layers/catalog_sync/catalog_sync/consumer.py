@@ -8,12 +8,14 @@ message's next visibility out exponentially. A record that lost its entity's lea
 (LeaseHeld) is not a failure of the record: it is queued again as a new message, delayed with the same
 backoff but never longer than one lease (up to MAX_DEFERRALS times), and acknowledged. Otherwise
 contention on a hot entity spends the message's receives (maxReceiveCount) and parks a recoverable
-request in the DLQ (found by make chaos).
+request in the DLQ (found by make chaos). Likewise a sync the store throttled for longer than it could
+wait (Throttled: a 429's window reset past the lease) is queued again for when the store said.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from catalog_sync.entity_sync import SyncOutcome
-from catalog_sync.errors import CatalogSyncError, PermanentError
+from catalog_sync.errors import CatalogSyncError, PermanentError, Throttled
 from catalog_sync.store.state import LeaseHeld
 from catalog_sync.sync_request import SyncRequest
 
@@ -83,7 +85,7 @@ class SyncBatch:
         if key not in self._results:
             self._results[key] = self._sync(request)
         result = self._results[key]
-        if isinstance(result, LeaseHeld) and request.deferrals < MAX_DEFERRALS:
+        if isinstance(result, LeaseHeld | Throttled) and request.deferrals < MAX_DEFERRALS:
             return self._defer(request, result)
         if isinstance(result, Exception):
             self._record_failure(request, result, receive_count, receipt_handle)
@@ -94,14 +96,19 @@ class SyncBatch:
             self.services.events.mark_processed(request.connection, request.delivery_id, result.action)
         return result.action
 
-    def _defer(self, request: SyncRequest, exc: LeaseHeld) -> str:
-        """Another worker holds the entity: queue the request again, later, and acknowledge this one.
-        If the send fails, the record fails as usual (it comes back after its visibility timeout)."""
+    def _defer(self, request: SyncRequest, exc: LeaseHeld | Throttled) -> str:
+        """Another worker holds the entity, or the store asked us to come back later: queue the request
+        again, then, and acknowledge this one. If the send fails, the record fails as usual (it comes back
+        after its visibility timeout)."""
         later = request.model_copy(update={"deferrals": request.deferrals + 1})
         settings = self.services.settings
-        # Never longer than one lease: the holder commits or loses it by then, waiting more waits for
-        # nothing (and made a hot entity's last copies trail the rest by minutes in make chaos).
-        delay = min(backoff_seconds(later.deferrals, settings.retry_backoff_base_s), settings.lease_s)
+        if isinstance(exc, Throttled):
+            # When the store said, spread over a tenth more so the deferred syncs do not all come at once.
+            delay = min(BACKOFF_MAX_S, math.ceil(exc.after_s * random.uniform(1.0, 1.1)))  # noqa: S311
+        else:
+            # Never longer than one lease: the holder commits or loses it by then, waiting more waits
+            # for nothing (and made a hot entity's last copies trail the rest by minutes in make chaos).
+            delay = min(backoff_seconds(later.deferrals, settings.retry_backoff_base_s), settings.lease_s)
         self._record_failure(request, exc, later.deferrals, None)  # logged (lease_held); the event waits
         try:
             self.services.queue.send(later, delay_s=delay)

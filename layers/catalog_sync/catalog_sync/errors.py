@@ -64,6 +64,17 @@ class RetriableError(SyncError):
     code = "retriable"
 
 
+class Throttled(RetriableError):
+    """The store asked us to wait (a 429's window reset, a Retry-After, our own count of its quota)
+    longer than this sync may: not a failure of the record, which is queued again for then."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, *, after_s: float) -> None:
+        super().__init__(message)
+        self.after_s = after_s
+
+
 class PermanentError(SyncError):
     """A retry cannot help (bad data, 4xx other than 429). Recorded; the record ends in the DLQ."""
 

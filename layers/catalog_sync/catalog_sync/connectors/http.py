@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from catalog_sync.errors import PermanentError, RetriableError
+from catalog_sync.errors import PermanentError, RetriableError, Throttled
 
 RETRIABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -132,7 +132,7 @@ class JsonHttpClient:
             return
         wait = self.limits.reset_at - self.clock()
         if wait > 0:
-            self._sleep_within_deadline(wait, "rate limit window")
+            self._sleep_within_deadline(wait, "rate limit window", asked_s=wait)
         self.limits.left = None  # unknown until the next response tells us
 
     def _timeout(self, what: str) -> float:
@@ -160,13 +160,18 @@ class JsonHttpClient:
         if attempt >= self.max_attempts:
             raise RetriesExhausted(f"{what}: gave up after {attempt} attempts")
         jitter = random.uniform(0, min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1)))  # noqa: S311
-        self._sleep_within_deadline((server_wait or 0.0) + jitter, what)
+        self._sleep_within_deadline((server_wait or 0.0) + jitter, what, asked_s=server_wait)
 
-    def _sleep_within_deadline(self, seconds: float, what: str) -> None:
+    def _sleep_within_deadline(self, seconds: float, what: str, *, asked_s: float | None = None) -> None:
+        """Sleep, unless that would pass the deadline: then Throttled when the store asked for the wait
+        (`asked_s`: the sync is to come back then), else RetriableError."""
         if self.deadline is not None and self.clock() + seconds > self.deadline():
-            raise RetriableError(
+            message = (
                 f"{what}: waiting {seconds:.1f}s would pass the deadline (the invocation's or the lease's)"
             )
+            if asked_s is not None:
+                raise Throttled(message, after_s=seconds)
+            raise RetriableError(message)
         self.sleep(seconds)
 
 
