@@ -67,11 +67,14 @@ def _handler_class(runtime: LocalRuntime) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = list(self.headers.items())  # repeated headers kept: the event joins them
             result = runtime.http(self.command, self.path, headers=headers, body=body)
+            self._reply(result.status, dict(result.headers), result.body.encode())
+
+        def handle(self) -> None:
             try:
-                self._reply(result.status, dict(result.headers), result.body.encode())
+                super().handle()
             except (BrokenPipeError, ConnectionResetError):
-                # The caller gave up waiting (a provider's delivery timeout): the request was still
-                # handled, as behind API Gateway; there is no one left to answer.
+                # The caller gave up waiting (a provider's delivery timeout): a request read was still
+                # handled, as behind API Gateway; there is no one left to answer, nothing to report.
                 self.close_connection = True
 
         def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
