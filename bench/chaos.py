@@ -40,7 +40,7 @@ from typing import Any
 import boto3
 
 from bench.chaos_merchant import CONNECTION, CONSUMER, Merchant
-from bench.chaos_observe import WriteLog, dead_letters, log_counters, quiet_queues
+from bench.chaos_observe import WriteLog, dead_letters, explain_sku, log_counters, quiet_queues
 from catalog_sync_local.demo.compare import catalog_differences
 from catalog_sync_local.runtime.process_runtime import ProcessRuntime
 from catalog_sync_local.runtime.sandbox import Sandbox
@@ -147,6 +147,12 @@ def run_seed(
                     problems += pixlpay_same_second_edits(box, rng, rounds=pixlpay_rounds)
                 if not settled:
                     problems.append(f"queues not empty after {SETTLE_S:.0f} s")
+                explained = [
+                    explain_sku(box, CONNECTION, sku, [pid for pid, s in merchant.sku.items() if s == sku])
+                    for sku in sorted(
+                        {p.split(":")[0].split(".")[0] for p in problems if p.startswith("CH-")}
+                    )[:5]
+                ]
             finally:
                 merchant.close()
         dlq = box.queue_depth("SyncDeadLetterQueue")
@@ -160,6 +166,7 @@ def run_seed(
         "seed": seed,
         "converged": not problems,
         "problems": problems[:10],
+        "explained": explained,
         **merchant.counts,
         "deliveries": deliveries,
         "writes": b_writes,

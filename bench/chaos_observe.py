@@ -145,3 +145,47 @@ def dead_letters(box: Sandbox, limit: int = 1000) -> list[str]:
                 entity = "unparsable body"
             found.append(f"{entity}: {reason[:160]}")
     return found
+
+
+def explain_sku(box: Sandbox, connection: str, sku: str, a_ids: list[int]) -> dict[str, Any]:
+    """Everything the run knows of one SKU that did not converge: its ids at A (live or not), their
+    sync state and events, its product(s) at B and every request store B answered for them."""
+    try:
+        return _explain_sku(box, connection, sku, a_ids)
+    except Exception as exc:  # a report, never a reason for the run to stop
+        return {"sku": sku, "error": repr(exc)}
+
+
+def _explain_sku(box: Sandbox, connection: str, sku: str, a_ids: list[int]) -> dict[str, Any]:
+    from catalog_sync.store.state import StateStore
+
+    a, b = box.source_store(connection), box.destination_store(connection)
+    state = StateStore(box.stack.resources["SyncStateTable"], boto3.client("dynamodb"))
+    events = [e for e in box.events() if e.get("entity_id") in a_ids]
+    at_b = [p for p in b.products(include=()) if p.get("sku") == sku]
+    paths = {f"/catalog/products/{p['id']}" for p in at_b}
+    b_requests = [
+        f"{r.method} {r.path} {r.status}"
+        for r in b.request_log
+        if any(r.path == path or r.path.startswith(path + "/") for path in paths) and r.method != "GET"
+    ]
+    return {
+        "sku": sku,
+        "at_a": {pid: a.get_product(pid) is not None for pid in a_ids},
+        "state": {pid: _state_view(state.get(connection, "product", pid)) for pid in a_ids},
+        "events": sorted(
+            (int(e.get("received_at") or 0), str(e.get("action")), str(e.get("status")), str(e.get("sk")))
+            for e in events
+        ),
+        "at_b": [
+            {k: p.get(k) for k in ("id", "name", "is_visible", "availability", "date_modified")} for p in at_b
+        ],
+        "b_writes": b_requests[-30:],
+    }
+
+
+def _state_view(current: Any) -> dict[str, Any] | None:
+    if current is None:
+        return None
+    keys = ("dest_id", "deleted", "last_outcome", "source_modified", "revision")
+    return {key: getattr(current, key, None) for key in keys}

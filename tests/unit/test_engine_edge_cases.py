@@ -72,6 +72,29 @@ def test_the_old_id_still_deletes_its_product_when_no_live_id_took_it_over(r: Ri
     assert r.b_product("MUG")["is_visible"] is False
 
 
+def test_the_last_live_id_deleted_hides_the_product_even_if_a_dead_id_claimed_it_last(r: Rig) -> None:
+    """Found by make chaos (20 x 1,000): an id re-created and deleted again before any sync of it
+    finished had a slow sync (read while it lived) claim the product at B after the next id adopted it,
+    then fail before mapping it. When that next id is deleted too, the claim is held by an id the
+    source no longer has and no state maps: nobody live owns the product, so its delete hides it."""
+    engine = r.engine()
+    first = mug(r)
+    engine.sync(request(first["id"]))
+    r.a.delete_product(first["id"])
+    short_lived = mug(r)  # re-created, then deleted again before anything synced it
+    r.a.delete_product(short_lived["id"])
+    last = mug(r, price=12)
+    assert engine.sync(request(last["id"])).action == "updated"  # adopted by SKU
+    b_id = r.b_product("MUG")["id"]
+    r.state.claim_destination(CONNECTION, "product", b_id, short_lived["id"])  # its stale sync's claim
+    r.a.delete_product(last["id"])
+
+    assert engine.sync(request(last["id"])).action == "deleted"
+
+    hidden = r.b_product("MUG")
+    assert (hidden["is_visible"], hidden["availability"]) == (False, "disabled")
+
+
 # --- a product deleted at the destination is created again --------------------------------------------
 
 
@@ -287,6 +310,42 @@ def test_a_new_product_is_created_hidden_and_shown_by_its_last_write(r: Rig) -> 
     dest_id = r.b_product("MUG")["id"]
     assert writes == [("POST", "/catalog/products"), ("PUT", f"/catalog/products/{dest_id}")]
     assert r.b_product("MUG")["is_visible"] is True
+
+
+class LosesTheCreateAnswer:
+    """The destination client, except that its first product create lands and its answer is lost (a
+    read timeout while the store, slowed down, was still creating it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.lost = False
+
+    def create_product(self, payload: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self.inner.create_product(payload)
+        if not self.lost:
+            self.lost = True
+            raise RetriableError("POST /catalog/products: read timed out")
+        return created
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_create_whose_answer_was_lost_then_deleted_at_the_source_is_neither_shown_nor_sold(r: Rig) -> None:
+    """Found by make chaos (20 x 1,000): nothing maps the product the store created, so the delete that
+    follows finds nothing to soft-delete. Created hidden and unavailable until complete, it is a
+    tombstone already; had the source product lived on, its next sync would have adopted it by SKU."""
+    product = mug(r)
+    engine = r.engine()
+    engine.destination = LosesTheCreateAnswer(engine.destination)
+    with pytest.raises(RetriableError):
+        engine.sync(request(product["id"]))
+    r.a.delete_product(product["id"])
+
+    assert r.engine().sync(request(product["id"])).action == "absent"
+
+    orphan = r.b_product("MUG")
+    assert (orphan["is_visible"], orphan["availability"]) == (False, "disabled")
 
 
 def test_a_new_product_whose_last_write_fails_stays_hidden_until_the_retry_shows_it(r: Rig) -> None:

@@ -210,16 +210,18 @@ class CatalogSync(EntitySync):
         mapped = int_id(current.dest_id)
         dest_id = mapped or self._find_by_sku(product.sku)
         if dest_id is None:
-            # Seed 002: a new product stays hidden until every part has landed. It is created hidden
-            # with its variants and images; the fields write (here, or sync_many's batch) reveals it.
-            hidden = {**fields, "is_visible": False}
-            created = self._create_product(product, categories, brand, hidden=product.is_visible)
+            # Seed 002: a new product is not shown until every part has landed. One to be shown is
+            # created as a tombstone (hidden, disabled) with its variants and images; the fields write
+            # (here, or sync_many's batch) reveals it. A create whose answer was lost, its source
+            # product deleted before any sync mapped it, is thus a tombstone too (found by make chaos).
+            # One hidden at the source is created as it is, in one request.
+            hidden = {**fields, **SOFT_DELETE_PAYLOAD}
+            hide = product.is_visible
+            created = self._create_product(product, categories, brand, hidden=hide)
             dest_id = int(created["id"])
             self._claim(dest_id, current)
             self._written = ["fields", "variants", "images"]
-            parts = parts_after_create(
-                product, created, canonical_hash(hidden if product.is_visible else fields)
-            )
+            parts = parts_after_create(product, created, canonical_hash(hidden if hide else fields))
             if created.get("adopted"):
                 parts = self._write_parts(current, product, dest_id, {}, fields, fields_digest)
             elif self._deferred is None and parts["fields"] != fields_digest:
@@ -372,7 +374,7 @@ class CatalogSync(EntitySync):
         adopt that product."""
         payload = product_create_payload(product, categories, brand)
         if hidden:
-            payload["is_visible"] = False
+            payload.update(SOFT_DELETE_PAYLOAD)
         try:
             created = self.destination.create_product(payload)
         except DuplicateSku:
@@ -388,6 +390,15 @@ class CatalogSync(EntitySync):
         found = self.destination.find_product_by_sku(sku)
         return int(found["id"]) if found else None
 
+    def _held_by_another_id(self, owner: int, dest_id: int) -> bool:
+        """Whether the source id that claimed this destination product still holds it: its state maps it,
+        or the source still has that id. A claim left by a sync of an id deleted since, which failed
+        before mapping it, holds nothing (found by make chaos): the last live id's delete hides it."""
+        held = self.state.get(self.connection.name, "product", owner)
+        if held is not None and int_id(held.dest_id) == dest_id and not held.deleted:
+            return True
+        return self.source.get_product(owner) is not None
+
     def _soft_delete_product(self, current: EntityState) -> SyncOutcome:
         dest_id = int_id(current.dest_id)
         if dest_id is None or current.deleted:
@@ -395,7 +406,7 @@ class CatalogSync(EntitySync):
         name = self.connection.name
         owner = self.state.lease_destination(name, "product", dest_id, owner=self.owner, lease_s=self.lease_s)
         try:
-            if owner not in (None, current.source_id):
+            if owner not in (None, current.source_id) and self._held_by_another_id(owner, dest_id):
                 # A live id re-created with the same SKU adopted this product: it is not ours to hide.
                 return self._finish(current, "absent", deleted=True, content_hash="")
             self._written = sorted(SOFT_DELETE_PAYLOAD)
