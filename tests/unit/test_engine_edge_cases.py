@@ -348,6 +348,42 @@ def test_a_create_whose_answer_was_lost_then_deleted_at_the_source_is_neither_sh
     assert (orphan["is_visible"], orphan["availability"]) == (False, "disabled")
 
 
+class LosesTheFirstCommit:
+    """The real state store, except that the first commit finds the lease lost (a worker that stalled
+    past its lease after its writes landed)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.lost = False
+
+    def commit(self, state: Any, *, owner: str) -> None:
+        if not self.lost:
+            self.lost = True
+            raise LeaseHeld(f"lost the lease on product {state.source_id}")
+        self.inner.commit(state, owner=owner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_created_product_whose_state_commit_failed_is_still_hidden_by_the_source_delete(r: Rig) -> None:
+    """Found by make chaos (20 x 1,000): the create and its reveal landed, the commit found the lease
+    lost, and the state never learnt the product's id at B; the source product's delete then had
+    nothing to hide and B kept showing it. The id is recorded as soon as the create lands."""
+    product = mug(r)
+    engine = r.engine()
+    engine.state = LosesTheFirstCommit(engine.state)
+    with pytest.raises(LeaseHeld):
+        engine.sync(request(product["id"]))
+    assert r.b_product("MUG")["is_visible"] is True  # shown: every write landed
+    r.a.delete_product(product["id"])
+
+    assert r.engine().sync(request(product["id"])).action == "deleted"
+
+    hidden = r.b_product("MUG")
+    assert (hidden["is_visible"], hidden["availability"]) == (False, "disabled")
+
+
 def test_a_new_product_whose_last_write_fails_stays_hidden_until_the_retry_shows_it(r: Rig) -> None:
     product = mug(r)
     engine = r.engine()

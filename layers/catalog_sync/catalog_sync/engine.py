@@ -222,6 +222,10 @@ class CatalogSync(EntitySync):
             self._claim(dest_id, current)
             self._written = ["fields", "variants", "images"]
             parts = parts_after_create(product, created, canonical_hash(hidden if hide else fields))
+            # Mapped at once: should the commit never come (the lease lost after the writes landed),
+            # the retry, or the source product's delete, still knows the product at B (make chaos).
+            mapped_now = {} if created.get("adopted") else parts
+            self.state.checkpoint(replace(current, dest_id=dest_id, parts=mapped_now), owner=self.owner)
             if created.get("adopted"):
                 parts = self._write_parts(current, product, dest_id, {}, fields, fields_digest)
             elif self._deferred is None and parts["fields"] != fields_digest:

@@ -221,6 +221,19 @@ class StateStore:
             ExpressionAttributeValues=to_item(present),
         )
 
+    def checkpoint(self, state: EntityState, *, owner: str) -> None:
+        """Record where an entity's write has got (its destination id, its parts, `partial`) keeping
+        the lease, only if we still hold it: a create that landed is mapped even if the commit never
+        comes."""
+        values = {":dest": state.dest_id, ":parts": state.parts or {}, ":owner": owner}
+        self._update_or_held(
+            f"lost the lease on {state.entity_type} {state.source_id}",
+            Key=_entity_key(state.connection, state.entity_type, state.source_id),
+            UpdateExpression="SET dest_id = :dest, parts = :parts, last_outcome = :partial",
+            ConditionExpression="lease_owner = :owner",
+            ExpressionAttributeValues=to_item({**values, ":partial": "partial"}),
+        )
+
     def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None:
         self._release(_entity_key(connection, entity_type, source_id), owner)
 
