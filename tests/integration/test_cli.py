@@ -143,6 +143,7 @@ def invocations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subproces
     return results
 
 
+@pytest.mark.timeout(600)  # its fixture starts the whole local stack per invocation: slow when loaded
 class TestLocalInvoke:
     def test_the_committed_receiver_sample_is_refused_as_a_replay_once_stale(
         self, invocations: dict[str, subprocess.CompletedProcess[str]]
