@@ -349,15 +349,15 @@ def test_a_create_whose_answer_was_lost_then_deleted_at_the_source_is_neither_sh
 
 
 class LosesTheFirstCommit:
-    """The real state store, except that the first commit finds the lease lost (a worker that stalled
-    past its lease after its writes landed)."""
+    """The real state store, except that the first commit of a product finds the lease lost (a worker
+    that stalled past its lease after its writes landed)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.lost = False
 
     def commit(self, state: Any, *, owner: str) -> None:
-        if not self.lost:
+        if not self.lost and state.entity_type == "product":
             self.lost = True
             raise LeaseHeld(f"lost the lease on product {state.source_id}")
         self.inner.commit(state, owner=owner)

@@ -18,10 +18,11 @@ from catalog_sync.connectors.pixlpay import PixlpayClient
 from catalog_sync.errors import PermanentError, RetriableError
 from catalog_sync.external_id_sync import ExternalIdSync
 from catalog_sync.store.changelog import ChangeLog
-from catalog_sync.store.state import StateStore
+from catalog_sync.store.state import LeaseHeld, StateStore
 from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.simulators.medusa.store import MedusaStore
 from catalog_sync_local.simulators.pixlpay.store import PixlpayStore
+from tests.unit.test_engine_edge_cases import LosesTheFirstCommit
 from tests.unit.test_engine_rig import TABLE, Clock, make_state_table
 
 CONNECTION = "pixlpay-to-medusa"
@@ -385,3 +386,22 @@ def test_a_new_product_refused_for_good_is_left_a_draft_and_marked_compensated(r
     state = r.state.get(CONNECTION, "product", product["id"])
     assert state is not None and state.last_outcome == "compensated"
     assert r.changes.history(CONNECTION, "product", product["id"])[0]["action"] == "compensated"
+
+
+def test_a_created_product_whose_state_commit_failed_is_still_hidden_by_the_source_delete(r: PixRig) -> None:
+    """As for BigCommerce (make chaos, 20 x 1,000): the create and its publishing landed, the commit found
+    the lease lost, the state never learnt the Medusa id. The delete finds it by the external id that the
+    Pixlpay id determines, and hides it."""
+    product = vip(r)
+    engine = r.engine()
+    engine.state = LosesTheFirstCommit(engine.state)  # type: ignore[assignment]
+    with pytest.raises(LeaseHeld):
+        engine.sync(req(product["id"]))
+    external = f"pixlpay_{product['id']}"
+    assert (r.medusa.product_by_external_id(external) or {})["status"] == "published"
+    r.pixlpay.delete_product(product["id"])
+
+    assert r.engine().sync(req(product["id"])).action == "deleted"
+
+    hidden = r.medusa.product_by_external_id(external) or {}
+    assert (hidden["status"], hidden["metadata"]["pixlpay_deleted"]) == ("draft", True)

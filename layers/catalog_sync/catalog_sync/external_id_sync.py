@@ -43,6 +43,8 @@ class ProductSource(Protocol):
 
     def fetch_product(self, product_id: int) -> FlatProduct | None: ...
 
+    def external_id(self, product_id: int) -> str: ...
+
 
 class ProductDestination(Protocol):
     """A destination addressed by external id (connectors/medusa.py)."""
@@ -130,6 +132,28 @@ class ExternalIdSync(EntitySync):
             unmapped = replace(current, dest_id=None, parts=None, content_hash=None, deleted=False, merge={})
             return self._sync_product(unmapped)
 
+    def _gone_at_source(self, current: EntityState) -> SyncOutcome:
+        """The source no longer has the product: soft-delete it at the destination."""
+        if current.deleted:
+            return self._commit(current, "absent", [])
+        if current.dest_id is None:
+            # Never mapped, or a create that landed whose commit never came (the lease lost after the
+            # writes, found by make chaos): the source id determines the external id to look for.
+            found = self.destination.find_product(self.source.external_id(current.source_id))
+            if found is None:
+                return self._commit(current, "absent", [])
+            current = replace(current, dest_id=str(found["id"]))
+        try:
+            self.destination.soft_delete(str(current.dest_id))
+        except HttpStatusError as exc:
+            if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
+                raise
+        # Overwritten (fields) or renamed (the variant's SKU, in the price part): a restore rewrites both.
+        parts = {**(current.parts or {}), "fields": None, "price": None}
+        return self._commit(
+            current, "deleted", ["status", "metadata"], deleted=True, content_hash="", parts=parts
+        )
+
     def _sync_product(
         self,
         current: EntityState,
@@ -138,18 +162,7 @@ class ExternalIdSync(EntitySync):
     ) -> SyncOutcome:
         product = self.source.fetch_product(current.source_id)
         if product is None:
-            if current.dest_id is None or current.deleted:
-                return self._commit(current, "absent", [])
-            try:
-                self.destination.soft_delete(str(current.dest_id))
-            except HttpStatusError as exc:
-                if exc.status != 404:  # already gone at the destination: the tombstone is all that is left
-                    raise
-            # Overwritten (fields) or renamed (the variant's SKU, in the price part): a restore rewrites both.
-            parts = {**(current.parts or {}), "fields": None, "price": None}
-            return self._commit(
-                current, "deleted", ["status", "metadata"], deleted=True, content_hash="", parts=parts
-            )
+            return self._gone_at_source(current)
         if is_older(product.version, current.source_modified):
             return self._commit(current, "stale", [])
         category_id = self._category(product.category) if product.category else None

@@ -73,6 +73,10 @@ class PixlpayClient:
     def __init__(self, http: JsonHttpClient) -> None:
         self.http = http
 
+    def external_id(self, product_id: int) -> str:
+        """How a product of this source is named at the destination, even once it is gone here."""
+        return external_id(product_id)
+
     @classmethod
     def for_endpoint(
         cls, endpoint: PixlpayEndpoint, *, deadline: Callable[[], float] | None = None
