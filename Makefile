@@ -46,7 +46,7 @@ contract: venv
 lint: venv lint-template security
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/catalog_sync/catalog_sync local/catalog_sync_local functions
+	$(BIN)/mypy layers/catalog_sync/catalog_sync local/catalog_sync_local functions bench
 	$(BIN)/bandit --quiet --recursive --severity-level medium $(PRODUCT_CODE)
 
 fmt: venv

@@ -22,7 +22,7 @@ import random
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import requests
@@ -35,10 +35,29 @@ from catalog_sync_local.runtime.aws_faults import Fault, arm
 from catalog_sync_local.runtime.process_runtime import ProcessRuntime
 from catalog_sync_local.runtime.sandbox import Sandbox
 
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
 CONNECTION = "store-a-to-b"
 CONSUMER = "SyncConsumerFunction"
 SENDERS = 4  # concurrent senders of replayed notifications
 RECEIVER_TIMEOUT_HANG_S = 12.0  # > the receiver's 10 s timeout: its container is killed mid-send
+
+
+# What a merchant counts as it goes (a run sums them over its seeds).
+COUNTED = (
+    "changes",
+    "replayed",
+    "source_hiccups",
+    "destination_failures",
+    "recreated",
+    "tie_bursts",
+    "same_second",
+    "dest_deletes",
+    "hot_bursts",
+    "kills",
+    "send_failures",
+)
 
 
 class Merchant:
@@ -52,22 +71,7 @@ class Merchant:
         self.secret = local_signing_secret(CONNECTION)
         self.retired: set[int] = set()  # ids deleted and re-created under a new id with the same SKU
         self.late: list[int] = []  # retired ids whose delete is still to arrive, late
-        self.counts = dict.fromkeys(
-            (
-                "changes",
-                "replayed",
-                "source_hiccups",
-                "destination_failures",
-                "recreated",
-                "tie_bursts",
-                "same_second",
-                "dest_deletes",
-                "hot_bursts",
-                "kills",
-                "send_failures",
-            ),
-            0,
-        )
+        self.counts = dict.fromkeys(COUNTED, 0)
         self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="chaos-sender")
 
     def close(self) -> None:
@@ -191,7 +195,7 @@ class Merchant:
         sqs = boto3.client("sqs")
         url = self.box.stack.queues["SyncQueue"].url
         for start in range(0, len(pids), 10):
-            entries = [
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {
                     "Id": str(n),
                     "MessageBody": SyncRequest(

@@ -35,6 +35,8 @@ class WriteLog:
 
     writes: list[tuple[str, int]] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
+    # Per product id at B, each write applied to it, whatever request made it (a batch PUT included).
+    trail: dict[int, list[str]] = field(default_factory=dict)
     _highest: dict[str, int] = field(default_factory=dict)
 
     def attach(self, store: BigCommerceStore) -> None:
@@ -44,7 +46,11 @@ class WriteLog:
         def recording(scope: str, data: dict[str, Any]) -> None:
             # Called under the catalog's lock, right after the write: the view is what was written.
             if scope in WRITE_SCOPES:
-                self.record(catalog.product_view(int(data["id"])))
+                product = catalog.product_view(int(data["id"]))
+                self.record(product)
+                self.trail.setdefault(int(data["id"]), []).append(_write_view(scope, product))
+            elif scope == "store/product/deleted":
+                self.trail.setdefault(int(data["id"]), []).append("deleted")
             emit(scope, data)
 
         catalog.emit = recording
@@ -58,6 +64,11 @@ class WriteLog:
         if version < self._highest.get(sku, 0):
             self.stale.append(f"{sku}: v{version} written after v{self._highest[sku]}")
         self._highest[sku] = max(version, self._highest.get(sku, 0))
+
+
+def _write_view(scope: str, product: dict[str, Any]) -> str:
+    shown = "visible" if product.get("is_visible") else "hidden"
+    return f"{scope.rsplit('/', 1)[-1]} {product.get('name')} {shown} {product.get('availability')}"
 
 
 def log_counters(path: Path) -> Counter[str]:
@@ -137,7 +148,8 @@ def dead_letters(box: Sandbox, limit: int = 1000) -> list[str]:
             break
         for message in messages:
             attributes = message.get("MessageAttributes") or {}
-            reason = (attributes.get("error") or {}).get("StringValue") or "redriven after 5 receives"
+            error = attributes.get("error")
+            reason = (error.get("StringValue") if error else None) or "redriven after 5 receives"
             try:
                 body = json.loads(message["Body"])
                 entity = f"{body.get('entity_type')}/{body.get('entity_id')} ({body.get('origin')})"
@@ -147,16 +159,21 @@ def dead_letters(box: Sandbox, limit: int = 1000) -> list[str]:
     return found
 
 
-def explain_sku(box: Sandbox, connection: str, sku: str, a_ids: list[int]) -> dict[str, Any]:
+def explain_sku(
+    box: Sandbox, connection: str, sku: str, a_ids: list[int], writes: WriteLog
+) -> dict[str, Any]:
     """Everything the run knows of one SKU that did not converge: its ids at A (live or not), their
-    sync state and events, its product(s) at B and every request store B answered for them."""
+    sync state and events, its product(s) at B, every write B applied to them and the requests B
+    answered that named them in their path."""
     try:
-        return _explain_sku(box, connection, sku, a_ids)
+        return _explain_sku(box, connection, sku, a_ids, writes)
     except Exception as exc:  # a report, never a reason for the run to stop
         return {"sku": sku, "error": repr(exc)}
 
 
-def _explain_sku(box: Sandbox, connection: str, sku: str, a_ids: list[int]) -> dict[str, Any]:
+def _explain_sku(
+    box: Sandbox, connection: str, sku: str, a_ids: list[int], writes: WriteLog
+) -> dict[str, Any]:
     from catalog_sync.store.state import StateStore
 
     a, b = box.source_store(connection), box.destination_store(connection)
@@ -180,7 +197,8 @@ def _explain_sku(box: Sandbox, connection: str, sku: str, a_ids: list[int]) -> d
         "at_b": [
             {k: p.get(k) for k in ("id", "name", "is_visible", "availability", "date_modified")} for p in at_b
         ],
-        "b_writes": b_requests[-30:],
+        "b_writes": {p["id"]: writes.trail.get(int(p["id"]), [])[-30:] for p in at_b},
+        "b_requests": b_requests[-30:],
     }
 
 

@@ -33,7 +33,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
+
+from bench import default_session
 
 SECTION = "end-to-end cost"
 CHANGES = 60
@@ -116,7 +119,6 @@ def _timed(phase: Phase, call: Callable[[], Any]) -> Any:
 
 
 def run() -> dict[str, float]:
-    import boto3
 
     from catalog_sync import services
     from catalog_sync_local.demo.sample_events import webhook_event
@@ -132,8 +134,7 @@ def run() -> dict[str, float]:
         receiver = Phase(stack.functions["WebhookReceiverFunction"].memory_mb)
         consumer = Phase(stack.functions["SyncConsumerFunction"].memory_mb)
         phase: list[Phase] = [receiver]
-        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        assert session is not None
+        session = default_session()
         services.reset()
         # The products are in sync first, and both functions warm (a cold start is amortised over
         # thousands of invocations); then each is repriced once: the changes measured.
@@ -150,9 +151,7 @@ def run() -> dict[str, float]:
         try:
             for pid in ids:
                 event = webhook_event("store-a-to-b", "store/product/updated", pid)
-                answer = _timed(
-                    receiver, lambda event=event: runtime.invoke("WebhookReceiverFunction", event)
-                )
+                answer = _timed(receiver, partial(runtime.invoke, "WebhookReceiverFunction", event))
                 assert answer["statusCode"] == 200, answer
             phase[0] = consumer
             spec = stack.functions["SyncConsumerFunction"]
@@ -163,7 +162,7 @@ def run() -> dict[str, float]:
                 if not messages:
                     break
                 sizes.append(len(messages))
-                report = _timed(consumer, lambda m=messages: runtime.deliver_batch(spec, source, m))
+                report = _timed(consumer, partial(runtime.deliver_batch, spec, source, messages))
                 assert report.failed == 0, report
         finally:
             session.events.unregister("before-call", unique_id="cost")

@@ -3,26 +3,29 @@
 
 Run in process (moto's SQS slows down quadratically with queue depth, so 10,000 messages through the
 local stack would measure moto): the real `full_sync` job sweeps a 10,000-product BigCommerce-shaped
-listing with in-memory snapshot/progress/queue stores, and the real sync engine applies what it enqueued
-against two BigCommerce store simulators (source and destination), whose request logs count the writes.
+listing with in-memory snapshot/progress/queue stores, and the real sync engine (its state in DynamoDB on
+moto) applies what it enqueued against two BigCommerce store simulators (source and destination), whose
+request logs count the writes.
 Unchanged products are never fetched or written, so only the changed 1% reach the simulators.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+from moto import mock_aws
+
+from bench import create_state_table
 from catalog_sync.connections import Connection
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.connectors.paging import Page
 from catalog_sync.engine import CatalogSync
 from catalog_sync.jobs import Sweep, full_sync
-from catalog_sync.store.state import EntityState
+from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.simulators.bigcommerce.store import BigCommerceStore
 
@@ -33,13 +36,12 @@ PAGE = 250
 
 
 class _Memory:
-    """In-memory snapshot, progress, queue and entity-state stores (the jobs and engine take Protocols)."""
+    """In-memory snapshot, progress and queue stores (the job takes Protocols)."""
 
     def __init__(self) -> None:
         self.snapshot: dict[int, str] = {}
         self.progress: dict[str, Any] | None = None
         self.sent: list[SyncRequest] = []
-        self.states: dict[tuple[str, str, int], EntityState] = {}
 
     def load(self, connection: str, namespace: str) -> dict[int, str]:
         return dict(self.snapshot)
@@ -62,51 +64,6 @@ class _Memory:
         batch = list(requests)
         self.sent.extend(batch)
         return len(batch)
-
-
-class _States:
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str, int], EntityState] = {}
-
-    def get(self, connection: str, entity_type: str, source_id: int) -> EntityState | None:
-        return self.rows.get((connection, entity_type, source_id))
-
-    def acquire(
-        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
-    ) -> EntityState:
-        key = (connection, entity_type, source_id)
-        return self.rows.get(key) or EntityState(connection, entity_type, source_id)
-
-    def commit(self, state: EntityState, *, owner: str) -> None:
-        self.rows[(state.connection, state.entity_type, state.source_id)] = replace(
-            state, revision=state.revision + 1
-        )
-
-    def release(self, connection: str, entity_type: str, source_id: int, *, owner: str) -> None:
-        return None
-
-    def now(self) -> float:
-        return time.time()
-
-    def renew(
-        self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
-    ) -> float:
-        return time.time() + lease_s
-
-    def claim_destination(
-        self, connection: str, entity_type: str, dest_id: int | str, source_id: int
-    ) -> None:
-        return None
-
-    def lease_destination(
-        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str, lease_s: float
-    ) -> int | None:
-        return None
-
-    def release_destination(
-        self, connection: str, entity_type: str, dest_id: int | str, *, owner: str
-    ) -> None:
-        return None
 
 
 def _product(pid: int, price: float) -> dict[str, Any]:
@@ -152,9 +109,12 @@ def run() -> dict[str, float]:
     sweep()  # the daily run that built the snapshot (destination in sync after it)
     changed = list(range(1, PRODUCTS + 1, PRODUCTS // CHANGED))
     with (
+        mock_aws(),
         BigCommerceStore("benchsrc", "t-src", quota=100_000) as source,
         BigCommerceStore("benchdst", "t-dst", quota=100_000) as destination,
     ):
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        create_state_table(dynamodb, "state")
         connection = Connection.model_validate(
             {
                 "name": "bench",
@@ -171,7 +131,7 @@ def run() -> dict[str, float]:
             connection,
             BigCommerceClient.for_endpoint(connection.source),  # type: ignore[arg-type]
             BigCommerceClient.for_endpoint(connection.destination),  # type: ignore[arg-type]
-            _States(),
+            StateStore("state", dynamodb),
             owner="bench",
         )
         # The changed products exist in sync at both ends before the change (the rest never get touched).

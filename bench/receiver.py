@@ -30,6 +30,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench import default_session
+
 SECTION = "webhook receiver"
 REPO = Path(__file__).resolve().parents[1]
 WARM_CALLS = 200
@@ -118,7 +120,6 @@ def _median_import_ms(statement: str) -> float:
 
 
 def run() -> dict[str, float]:
-    import boto3
 
     from catalog_sync import services
     from catalog_sync.signatures import sign_standard_webhooks
@@ -134,8 +135,7 @@ def run() -> dict[str, float]:
     with Sandbox(register_webhooks=False, parameter_overrides={"LogLevel": "ERROR"}) as box:
         spec = box.stack.functions["WebhookReceiverFunction"]
         calls: list[str] = []
-        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        assert session is not None
+        session = default_session()
         from catalog_sync_local.runtime.local_runtime import function_environment
 
         with function_environment(spec):  # created before the counting hook: clients copy the hooks

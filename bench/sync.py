@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bench import create_state_table
+
 SECTION = "sync engine"
 QUOTA = 150
 WINDOW_MS = 30_000  # BigCommerce's Standard plan: 150 requests per 30 s
@@ -55,18 +57,7 @@ def _rig(
         BigCommerceStore("benchN", "token-n", quota=1_000_000) as naive_b,
     ):
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName="state",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        create_state_table(ddb, "state")
         yield {"a": a, "b": b, "naive_b": naive_b, "ddb": ddb}
 
 
