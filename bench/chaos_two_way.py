@@ -47,6 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import create_state_table
 from bench.chaos_two_way_oracle import SIDES, Edit, Oracle, Side, later
 
 OUT = Path(__file__).resolve().parent / "chaos_two_way.json"
@@ -552,18 +553,7 @@ def world(rules: dict[str, str]) -> Iterator[World]:
         BigCommerceStore("chaosb", "token-b", clock=clock, quota=1_000_000) as b,
     ):
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        ddb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        create_state_table(ddb, TABLE)
         endpoints = [
             BigCommerceEndpoint(store_hash=s.store_hash, access_token=SecretStr(t), api_url=s.api_url)
             for s, t in ((a, "token-a"), (b, "token-b"))

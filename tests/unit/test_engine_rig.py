@@ -13,6 +13,7 @@ import boto3
 from moto import mock_aws
 from pydantic import SecretStr
 
+from bench import create_state_table
 from catalog_sync.connections import BigCommerceEndpoint, Connection, Signing
 from catalog_sync.connectors.bigcommerce import BigCommerceClient
 from catalog_sync.engine import CatalogSync
@@ -38,15 +39,7 @@ class Clock:
 
 def make_state_table() -> Any:
     client = boto3.client("dynamodb", region_name="us-east-1")
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-    )
+    create_state_table(client, TABLE)
     return client
 
 
