@@ -92,6 +92,30 @@ def test_a_429_whose_window_resets_past_the_deadline_is_throttled_until_the_rese
     assert fake.sleeps == []
 
 
+def test_a_store_still_throttling_after_every_attempt_is_throttled_not_failed() -> None:
+    """A 429 is the store's "later", whoever spent its quota (other apps, our other consumers): when
+    every attempt is refused so, the sync is to come back (Throttled, which the consumer defers) instead
+    of spending one of its message's receives on the way to the DLQ (found by make chaos, 20 x 1,000)."""
+    fake = FakeTime()
+    with BigCommerceStore("s1", "t", clock=fake.clock) as store:
+        store.fail_next("GET", r"/catalog/brands", status=429, times=6)
+        client = client_for(store.v3_base, fake)
+        with pytest.raises(Throttled) as info:
+            client.request("GET", "catalog/brands")
+
+    assert client.requests_sent == client.max_attempts
+    assert 0 < info.value.after_s <= 30.0  # the last 429's X-Rate-Limit-Time-Reset-Ms: come back then
+
+
+def test_a_store_failing_every_attempt_with_5xx_is_retries_exhausted() -> None:
+    fake = FakeTime()
+    with BigCommerceStore("s1", "t", clock=fake.clock) as store:
+        store.fail_next("GET", r"/catalog/brands", status=503, times=6)
+        client = client_for(store.v3_base, fake)
+        with pytest.raises(RetriesExhausted):
+            client.request("GET", "catalog/brands")
+
+
 def test_a_connections_reserve_and_rate_cap_shape_its_share_of_the_quota() -> None:
     fake = FakeTime()
     with BigCommerceStore("s1", "t", quota=150, window_ms=30_000, clock=fake.clock) as store:

@@ -58,6 +58,7 @@ CATALOG: dict[str, MetricSpec] = {
     "Sync_absent": MetricSpec(COUNT, _OUTCOME + "a delete of something never synced"),
     "Sync_pending": MetricSpec(COUNT, _OUTCOME + "waits for a first write it depends on"),
     "Sync_echo": MetricSpec(COUNT, _OUTCOME + "two-way: our own write come back, nothing written"),
+    "Sync_covered": MetricSpec(COUNT, _OUTCOME + "a complete sync leased after it was queued did it"),
     "Sync_dead_lettered": MetricSpec(COUNT, "a record no retry can fix, parked in the DLQ at once"),
     "Sync_deferred": MetricSpec(
         COUNT,

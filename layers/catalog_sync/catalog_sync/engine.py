@@ -89,6 +89,8 @@ def _item_error(status: int, message: str) -> SyncError:
 class CatalogSync(EntitySync):
     """Brings single entities of one connection in sync, BigCommerce source to BigCommerce destination."""
 
+    covers_earlier_requests = True
+
     def __init__(
         self,
         connection: Connection,

@@ -31,9 +31,13 @@ from catalog_sync.store.state import EntityState
 from catalog_sync.sync_request import EntityType
 
 OutcomeAction = Literal[
-    "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending", "echo"
+    "created", "updated", "restored", "unchanged", "stale", "deleted", "absent", "pending", "echo", "covered"
 ]
 WRITES = frozenset({"created", "updated", "restored", "deleted"})  # the outcomes that wrote
+# The outcomes of a sync that read the source under its lease and left the destination equal to it: their
+# commit records when the lease was taken (`synced_from`). Not "stale": the source answered with a version
+# older than one applied, so a read made later may well see more.
+COMPLETE = WRITES | {"unchanged", "absent"}
 
 
 class ChangeRecorder(Protocol):
@@ -124,6 +128,11 @@ def _deadline_within(http: Any, seconds: float) -> Iterator[None]:
 class EntitySync:
     """Lease, commit and audit for one connection's entities; subclasses fetch, map and write."""
 
+    # Whether one lease-holding sync of an entity reads the source and writes all of it, so that a request
+    # queued before a later complete sync's lease needs nothing more (consumer.SyncBatch). Not two-way: its
+    # forward sync and its merge read the source under two leases.
+    covers_earlier_requests = False
+
     def __init__(
         self,
         connection: Connection,
@@ -161,9 +170,11 @@ class EntitySync:
     def _leased(self, entity_type: EntityType, source_id: int) -> Iterator[EntityState]:
         """The entity's state, leased to this worker; released if the body raises (a commit releases
         it otherwise)."""
+        leased_at = self.state.now()  # before the lease: every read under it comes after
         current = self.state.acquire(
             self.connection.name, entity_type, source_id, owner=self.owner, lease_s=self.lease_s
         )
+        current = replace(current, leased_at=leased_at)
         self._held[(entity_type, source_id)] = current.lease_until or self.state.now() + self.lease_s
         try:
             yield current
@@ -181,6 +192,8 @@ class EntitySync:
         self, current: EntityState, action: OutcomeAction, written: Sequence[str], **changes: Any
     ) -> SyncOutcome:
         """Commit the entity's new state (releasing the lease); record it when it wrote something."""
+        if action in COMPLETE and current.leased_at is not None:
+            changes = {"synced_from": current.leased_at, **changes}
         new_state = replace(current, last_outcome=action, **changes)
         self._commit_state(new_state)
         if action in WRITES:

@@ -75,6 +75,8 @@ class ExternalIdSync(EntitySync):
     (a failed step leaves state the retry completes), soft delete and restore, an audit entry per change.
     A product is found again by external id when unmapped, so a lost create response never duplicates it."""
 
+    covers_earlier_requests = True
+
     def __init__(
         self,
         connection: Connection,

@@ -34,6 +34,9 @@ class SyncRequest(BaseModel):
     # How many times a consumer that lost the entity's lease to another worker queued this request
     # again (consumer.SyncBatch), instead of spending one of the message's receives before the DLQ.
     deferrals: int = 0
+    # When the request was first queued (epoch seconds; SyncQueue stamps it, its deferred copies keep it):
+    # a complete sync that took the entity's lease later has already done what it asks.
+    queued_at: float | None = None
 
     @property
     def entity_key(self) -> tuple[str, str, int | str]:

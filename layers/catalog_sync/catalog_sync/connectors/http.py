@@ -89,7 +89,13 @@ class JsonHttpClient:
                 continue
             self._observe(resp)
             if resp.status_code in RETRIABLE_STATUS:
-                self._backoff(attempt, self._server_wait(resp), f"{method} {url} -> {resp.status_code}")
+                wait = self._server_wait(resp)
+                if resp.status_code == 429 and attempt >= self.max_attempts:
+                    # The store's "later" to the last: the sync comes back then rather than failing.
+                    raise Throttled(
+                        f"{method} {url} -> 429 on all {attempt} attempts", after_s=wait or self.backoff_cap_s
+                    )
+                self._backoff(attempt, wait, f"{method} {url} -> {resp.status_code}")
                 continue
             if resp.status_code >= 400:
                 raise HttpStatusError(method, url, resp.status_code, resp.text)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from catalog_sync.errors import RetriableError
@@ -12,14 +13,21 @@ SQS_BATCH = 10
 
 
 class SyncQueue:
-    def __init__(self, queue_url: str, client: Any) -> None:
+    def __init__(self, queue_url: str, client: Any, *, clock: Callable[[], float] = time.time) -> None:
         self.queue_url = queue_url
         self.client = client
+        self.clock = clock
+
+    def _body(self, request: SyncRequest) -> str:
+        """The message body, stamped with when it was first queued (a copy queued again keeps it)."""
+        if request.queued_at is None:
+            request = request.model_copy(update={"queued_at": self.clock()})
+        return request.model_dump_json()
 
     def send(self, request: SyncRequest, *, delay_s: int = 0) -> None:
         """Queue one request; `delay_s` (at most SQS's 900) before a consumer can receive it."""
         extra = {"DelaySeconds": min(delay_s, 900)} if delay_s > 0 else {}
-        self.client.send_message(QueueUrl=self.queue_url, MessageBody=request.model_dump_json(), **extra)
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=self._body(request), **extra)
 
     def dead_letter(self, body: str, *, error_code: str, error: str, message_id: str) -> None:
         """Park a message a retry cannot fix, with the reason as message attributes for the operator."""
@@ -56,7 +64,7 @@ class SyncQueue:
         return sent
 
     def _send_batch(self, batch: list[SyncRequest]) -> int:
-        entries = [{"Id": str(i), "MessageBody": r.model_dump_json()} for i, r in enumerate(batch)]
+        entries = [{"Id": str(i), "MessageBody": self._body(r)} for i, r in enumerate(batch)]
         resp = self.client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
         failed = resp.get("Failed") or []
         if failed:

@@ -15,7 +15,7 @@ hide the product the new id owns.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,11 @@ class EntityState:
     # Two-way connections (two_way_sync.py): {"base": last synced value per merged field,
     # "echo": {side: hash of the merged fields as this system last wrote them there}}.
     merge: dict[str, Any] | None = None
+    # When the last complete sync took the lease (epoch seconds): it read the source after that, so every
+    # change queued before it is at the destination (consumer.SyncBatch acknowledges such requests).
+    synced_from: float | None = None
+    # Set by the engine while it holds the lease: when it took it (becomes `synced_from` on a commit).
+    leased_at: float | None = None
 
     @classmethod
     def from_values(cls, connection: str, entity_type: str, source_id: int, v: dict[str, Any]) -> EntityState:
@@ -63,6 +68,7 @@ class EntityState:
             parts=v.get("parts"),
             lease_until=float(v["lease_until"]) if v.get("lease_until") is not None else None,
             merge=v.get("merge_state"),
+            synced_from=float(v["synced_from"]) if v.get("synced_from") is not None else None,
         )
 
 
@@ -95,6 +101,32 @@ class StateStore:
 
     def now(self) -> float:
         return self.clock()
+
+    def synced_from(
+        self, connection: str, entities: Iterable[tuple[str, int]]
+    ) -> dict[tuple[str, int], float]:
+        """`synced_from` of each (entity type, id) that has one, in one strongly consistent BatchGetItem
+        (at most 100 keys: a batch names at most 10). Keys DynamoDB leaves unprocessed are left out:
+        their requests are simply synced."""
+        keys = list(dict.fromkeys(entities))[:100]
+        if not keys:
+            return {}
+        resp = self.client.batch_get_item(
+            RequestItems={
+                self.table_name: {
+                    "Keys": [_entity_key(connection, kind, source_id) for kind, source_id in keys],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "pk, synced_from",
+                }
+            }
+        )
+        found: dict[tuple[str, int], float] = {}
+        for item in resp.get("Responses", {}).get(self.table_name, []):
+            values = from_item(item)
+            _, kind, source_id = str(values["pk"]).rsplit("#", 2)
+            if values.get("synced_from") is not None:
+                found[(kind, int(source_id))] = float(values["synced_from"])
+        return found
 
     def acquire(
         self, connection: str, entity_type: str, source_id: int, *, owner: str, lease_s: float
@@ -194,6 +226,7 @@ class StateStore:
             ":out": state.last_outcome,
             ":parts": state.parts,
             ":merge": state.merge,
+            ":from": state.synced_from,
             ":now": int(self.clock()),
             ":owner": owner,
             ":one": 1,
@@ -209,6 +242,7 @@ class StateStore:
                 ("last_outcome", ":out"),
                 ("parts", ":parts"),
                 ("merge_state", ":merge"),  # `merge` is a reserved word
+                ("synced_from", ":from"),
                 ("updated_at", ":now"),
             )
             if ph in present
