@@ -60,7 +60,8 @@ ALLOWED_MANAGED_POLICIES = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
 }
-# What each handler does to which resource (see catalog_sync.store.*): each must be granted.
+# What each handler does to which resource (see catalog_sync.store.*): each must be granted. The calls
+# the handlers really make are checked against the roles in tests/integration/test_iam_grants_every_call.py.
 NEEDS = {
     "WebhookReceiverFunction": [
         ("dynamodb:PutItem", "EventsTable"),
@@ -72,8 +73,10 @@ NEEDS = {
         ("sqs:DeleteMessage", "SyncQueue"),
         ("sqs:ChangeMessageVisibility", "SyncQueue"),
         ("sqs:SendMessage", "SyncDeadLetterQueue"),
+        ("sqs:SendMessage", "SyncQueue"),  # deferrals
         ("dynamodb:UpdateItem", "EventsTable"),
         ("dynamodb:GetItem", "SyncStateTable"),
+        ("dynamodb:BatchGetItem", "SyncStateTable"),  # covered requests
         ("dynamodb:PutItem", "SyncStateTable"),
         ("dynamodb:UpdateItem", "SyncStateTable"),
         ("secretsmanager:GetSecretValue", "ConnectionsSecret"),
