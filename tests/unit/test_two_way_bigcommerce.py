@@ -103,6 +103,20 @@ def test_a_rename_at_a_and_a_reprice_at_b_both_reach_both_sides(r: Rig) -> None:
     assert conflicts(r).list(CONNECTION, include_settled=True) == []
 
 
+def test_a_two_way_sync_covers_no_earlier_request(r: Rig) -> None:
+    """Its forward sync and its merge read the source under two leases: no commit of it may claim that
+    one lease saw everything (`synced_from`), or a request queued between them would be acknowledged as
+    covered by the consumer if the connection became one-way."""
+    e = engine(r)
+    a_id, _ = paired(r, e)
+    r.a.update_product(a_id, name="Big mug")
+    e.sync(from_a(a_id))
+
+    assert not e.covers_earlier_requests and not e.forward.covers_earlier_requests
+    state = r.state.get(CONNECTION, "product", a_id)
+    assert state is not None and state.last_outcome and state.synced_from is None
+
+
 def test_our_writes_coming_back_as_webhooks_write_nothing_more(r: Rig) -> None:
     e = engine(r)
     a_id, b_id = paired(r, e)

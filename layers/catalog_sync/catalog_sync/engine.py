@@ -89,8 +89,6 @@ def _item_error(status: int, message: str) -> SyncError:
 class CatalogSync(EntitySync):
     """Brings single entities of one connection in sync, BigCommerce source to BigCommerce destination."""
 
-    covers_earlier_requests = True
-
     def __init__(
         self,
         connection: Connection,
@@ -108,6 +106,8 @@ class CatalogSync(EntitySync):
         # Two-way connections: fields the merge (two_way_sync.py) writes at both sides. This engine
         # leaves them out of its change hash and of its updates, and writes them only to create.
         self.merged_fields = merged_fields
+        # One-way, one lease reads and writes everything; a two-way connection's merge does the rest.
+        self.covers_earlier_requests = not merged_fields
         self.source = source
         self.destination: BigCommerceClient = self.fenced(destination)
         self._written: list[str] = []

@@ -129,8 +129,9 @@ class EntitySync:
     """Lease, commit and audit for one connection's entities; subclasses fetch, map and write."""
 
     # Whether one lease-holding sync of an entity reads the source and writes all of it, so that a request
-    # queued before a later complete sync's lease needs nothing more (consumer.SyncBatch). Not two-way: its
-    # forward sync and its merge read the source under two leases.
+    # queued before a later complete sync's lease needs nothing more (consumer.SyncBatch), and its commits
+    # record when that lease was taken (`synced_from`). Not two-way: its forward sync and its merge read the
+    # source under two leases.
     covers_earlier_requests = False
 
     def __init__(
@@ -192,7 +193,7 @@ class EntitySync:
         self, current: EntityState, action: OutcomeAction, written: Sequence[str], **changes: Any
     ) -> SyncOutcome:
         """Commit the entity's new state (releasing the lease); record it when it wrote something."""
-        if action in COMPLETE and current.leased_at is not None:
+        if self.covers_earlier_requests and action in COMPLETE and current.leased_at is not None:
             changes = {"synced_from": current.leased_at, **changes}
         new_state = replace(current, last_outcome=action, **changes)
         self._commit_state(new_state)

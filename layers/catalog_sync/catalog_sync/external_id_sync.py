@@ -75,8 +75,6 @@ class ExternalIdSync(EntitySync):
     (a failed step leaves state the retry completes), soft delete and restore, an audit entry per change.
     A product is found again by external id when unmapped, so a lost create response never duplicates it."""
 
-    covers_earlier_requests = True
-
     def __init__(
         self,
         connection: Connection,
@@ -97,6 +95,8 @@ class ExternalIdSync(EntitySync):
         # Two-way connections: the parts' keys the merge (two_way_sync.py) writes at both sides; left out
         # of this engine's change hash and updates, written only to create.
         self.merged_fields = merged_fields
+        # One-way, one lease reads and writes everything; a two-way connection's merge does the rest.
+        self.covers_earlier_requests = not merged_fields
 
     def _own(self, parts: dict[str, Any], carry: frozenset[str] = frozenset()) -> dict[str, Any]:
         """The parts without the merged fields (but those carried: see sync_product)."""
