@@ -142,8 +142,14 @@ def run_seed(
                     explain_sku(
                         box, CONNECTION, sku, [pid for pid, s in merchant.sku.items() if s == sku], writes
                     )
+                    # A SKU that did not converge, or that B saw written older than before ("CH-61: v5
+                    # written after v9").
                     for sku in sorted(
-                        {p.split(":")[0].split(".")[0] for p in problems if p.startswith("CH-")}
+                        {
+                            p.split(":")[0].split(".")[0]
+                            for p in [*problems, *writes.stale]
+                            if p.startswith("CH-")
+                        }
                     )[:5]
                 ]
             finally:

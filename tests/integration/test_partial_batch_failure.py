@@ -5,23 +5,24 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 
 import boto3
 
-from catalog_sync.consumer import MAX_DEFERRALS
+from catalog_sync.consumer import DEFER_FOR_S, MAX_DEFERRALS
 from catalog_sync.store.state import StateStore
 from catalog_sync.sync_request import SyncRequest
 from catalog_sync_local.runtime.sandbox import Sandbox
 from tests.integration.conftest import CONNECTION
 
 
-def _enqueue(box: Sandbox, product_ids: list[int]) -> None:
+def _enqueue(box: Sandbox, product_ids: list[int], queued_at: float | None = None) -> None:
     sqs = boto3.client("sqs")
     entries = [
         {
             "Id": str(i),
             "MessageBody": SyncRequest(
-                connection=CONNECTION, entity_type="product", entity_id=pid
+                connection=CONNECTION, entity_type="product", entity_id=pid, queued_at=queued_at
             ).model_dump_json(),
         }
         for i, pid in enumerate(product_ids)
@@ -37,11 +38,12 @@ def test_one_failing_record_in_ten_is_retried_alone_then_dead_lettered(sandbox: 
         )["id"]
         for i in range(10)
     ]
-    # Another worker holds product 0's lease for 10 minutes: the record is queued again (deferred) up to
-    # MAX_DEFERRALS times, then every attempt on it is a retriable failure.
+    # Another worker holds product 0's lease for 10 minutes, and the records were queued more than the
+    # deferral window ago: product 0's is queued again (deferred) MAX_DEFERRALS times, then every attempt
+    # on it is a retriable failure. (Younger, it would be deferred until the window closes.)
     state = StateStore(sandbox.stack.resources["SyncStateTable"], boto3.client("dynamodb"))
     state.acquire(CONNECTION, "product", ids[0], owner="someone-else", lease_s=600)
-    _enqueue(sandbox, ids)
+    _enqueue(sandbox, ids, queued_at=time.time() - DEFER_FOR_S - 1)
 
     report = sandbox.runtime.drain(max_batches=30)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from catalog_sync.consumer import MAX_DEFERRALS, SyncBatch
+from catalog_sync.consumer import DEFER_FOR_S, MAX_DEFERRALS, SyncBatch
 from catalog_sync.entity_sync import SyncOutcome
 from catalog_sync.errors import RetriableError, Throttled
 from catalog_sync.settings import Settings
@@ -69,13 +69,14 @@ class FakeServices:
         return Engine(self.engine_error)
 
 
-def _body(deferrals: int = 0) -> str:
+def _body(deferrals: int = 0, queued_at: float | None = None) -> str:
     request = SyncRequest(
         connection="store-a-to-b",
         entity_type="product",
         entity_id=7,
         delivery_id="msg_1",
         deferrals=deferrals,
+        queued_at=queued_at,
     )
     return request.model_dump_json()
 
@@ -121,6 +122,32 @@ def test_deferrals_back_off_and_end_in_an_ordinary_failure() -> None:
     [(copy, delay)] = services.queue.sent
     assert copy.deferrals == 4 and delay == 120  # the backoff's 120-240 s, capped at one lease (120 s)
     assert services.queue.delayed == [("rh", services.queue.delayed[0][1])]  # the last one backs off as usual
+
+
+def test_congestion_younger_than_the_deferral_window_is_deferred_past_the_count() -> None:
+    """A hot product during a sustained burst (the store's quota the bottleneck): its copies were
+    deferred 8 times and then spent their receives into the DLQ (make chaos, 20 x 1,000). Contention and
+    throttling are congestion, not failure, for as long as DEFER_FOR_S after the request was queued."""
+    now = 1_800_000_000.0
+    services = FakeServices(engine_error=Throttled("PUT /catalog/products/230 -> 429", after_s=30))
+    batch = SyncBatch(services, owner="w", deadline=None, clock=lambda: now)
+
+    action = batch.handle(_body(deferrals=40, queued_at=now - DEFER_FOR_S + 60), receipt_handle="rh")
+
+    assert action == "deferred"
+    [(copy, _)] = services.queue.sent
+    assert copy.deferrals == 41 and copy.queued_at == now - DEFER_FOR_S + 60
+
+
+def test_congestion_older_than_the_deferral_window_fails_as_any_other_failure() -> None:
+    now = 1_800_000_000.0
+    services = FakeServices(engine_error=LeaseHeld("held"))
+    batch = SyncBatch(services, owner="w", deadline=None, clock=lambda: now)
+
+    with pytest.raises(LeaseHeld):
+        batch.handle(_body(deferrals=MAX_DEFERRALS, queued_at=now - DEFER_FOR_S - 1), receipt_handle="rh")
+
+    assert services.queue.sent == []
 
 
 def test_when_the_copy_cannot_be_queued_the_record_fails_and_comes_back() -> None:

@@ -48,6 +48,29 @@ def test_a_late_delete_of_the_old_id_leaves_the_recreated_product_visible(r: Rig
     assert (shown["is_visible"], shown["availability"], shown["price"]) == (True, "available", 12)
 
 
+def test_a_recreated_id_adopts_the_product_only_once_a_sync_of_the_old_id_in_flight_is_done(r: Rig) -> None:
+    """A sync of the old id that read the source before the re-create may still write: had the new id
+    adopted the product meanwhile, that write would land an older version over the new id's newer one
+    (make chaos, 20 x 1,000: "CH-61: v5 written after v9"). The new id waits for the old id's lease."""
+    engine = r.engine()
+    old = mug(r)
+    engine.sync(request(old["id"]))
+    r.state.acquire(CONNECTION, "product", old["id"], owner="worker-old", lease_s=60)  # its sync in flight
+    r.a.delete_product(old["id"])
+    new = mug(r, price=12)
+    mark = len(r.b.request_log)
+
+    with pytest.raises(LeaseHeld):
+        engine.sync(request(new["id"]))
+    assert r.b_writes(mark) == []  # the new id wrote nothing over what the old id's sync may still write
+
+    r.state.release(CONNECTION, "product", old["id"], owner="worker-old")
+    assert engine.sync(request(new["id"])).action == "updated"
+    assert r.b_product("MUG")["price"] == 12
+    assert engine.sync(request(old["id"])).action == "absent"  # its late delete leaves the product shown
+    assert r.b_product("MUG")["is_visible"] is True
+
+
 def test_a_delete_processed_before_the_recreated_id_is_undone_by_its_sync(r: Rig) -> None:
     engine = r.engine()
     old = mug(r)

@@ -6,7 +6,8 @@ products' fields in one batch request; each record then reuses its entity's outc
 A failed record raises, so the batch processor reports it alone; retriable failures also push the
 message's next visibility out exponentially. A record that lost its entity's lease to another worker
 (LeaseHeld) is not a failure of the record: it is queued again as a new message, delayed with the same
-backoff but never longer than one lease (up to MAX_DEFERRALS times), and acknowledged. Otherwise
+backoff but never longer than one lease (MAX_DEFERRALS times, and beyond while the request is younger
+than DEFER_FOR_S), and acknowledged. Otherwise
 contention on a hot entity spends the message's receives (maxReceiveCount) and parks a recoverable
 request in the DLQ (found by make chaos). Likewise a sync the store throttled for longer than it could
 wait (Throttled: a 429's window reset past the lease) is queued again for when the store said.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,8 +33,13 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_MAX_S = 900
 # A lease is held at most its length (renewed only while its holder's invocation lives), so a request
-# deferred this many times with growing delays has waited out many leases: then it fails as any other.
+# deferred this many times with growing delays has waited out many leases: then it fails as any other...
 MAX_DEFERRALS = 8
+# ...unless it was queued less than this long ago. Contention and the store's throttling are congestion,
+# not failure: a hot product during a sustained burst (the store's quota the bottleneck) kept its copies
+# deferred past 8 times and then spent their receives into the DLQ (make chaos, 20 x 1,000). An hour of
+# it is no longer congestion: the request then fails through its receives and the DLQ alarm says so.
+DEFER_FOR_S = 3600
 # Clocks of the functions that queue requests and of the consumers that take leases may differ a little:
 # a request counts as covered only by a lease taken this much after it was queued.
 CLOCK_SKEW_S = 1.0
@@ -45,10 +52,18 @@ def backoff_seconds(receive_count: int, base_s: int) -> int:
 
 
 class SyncBatch:
-    def __init__(self, services: Any, *, owner: str, deadline: Callable[[], float] | None) -> None:
+    def __init__(
+        self,
+        services: Any,
+        *,
+        owner: str,
+        deadline: Callable[[], float] | None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.services = services
         self.owner = owner
         self.deadline = deadline
+        self.clock = clock
         self._results: dict[tuple[str, str, int | str], SyncOutcome | Exception] = {}
 
     def sync_all(self, bodies: Sequence[str]) -> None:
@@ -120,7 +135,7 @@ class SyncBatch:
         if key not in self._results:
             self._results[key] = self._sync(request)
         result = self._results[key]
-        if isinstance(result, LeaseHeld | Throttled) and request.deferrals < MAX_DEFERRALS:
+        if isinstance(result, LeaseHeld | Throttled) and self._may_defer(request):
             return self._defer(request, result)
         if isinstance(result, Exception):
             self._record_failure(request, result, receive_count, receipt_handle)
@@ -130,6 +145,11 @@ class SyncBatch:
         if request.delivery_id:
             self.services.events.mark_processed(request.connection, request.delivery_id, result.action)
         return result.action
+
+    def _may_defer(self, request: SyncRequest) -> bool:
+        if request.deferrals < MAX_DEFERRALS:
+            return True
+        return request.queued_at is not None and self.clock() - request.queued_at < DEFER_FOR_S
 
     def _defer(self, request: SyncRequest, exc: LeaseHeld | Throttled) -> str:
         """Another worker holds the entity, or the store asked us to come back later: queue the request

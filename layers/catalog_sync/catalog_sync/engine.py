@@ -49,6 +49,8 @@ from catalog_sync.sync_request import EntityType, SyncRequest
 class OwnedStateRepository(StateRepository, Protocol):
     """State plus who owns each destination product (store/state.py explains why)."""
 
+    def destination_owner(self, connection: str, entity_type: str, dest_id: int | str) -> int | None: ...
+
     def claim_destination(
         self, connection: str, entity_type: str, dest_id: int | str, source_id: int
     ) -> None: ...
@@ -252,7 +254,20 @@ class CatalogSync(EntitySync):
         parts["fields"] = digest
 
     def _claim(self, dest_id: int, current: EntityState) -> None:
-        self.state.claim_destination(self.connection.name, "product", dest_id, current.source_id)
+        """Become the owner of a destination product this id created, adopted or restored. Taken from
+        another source id (re-created with the same SKU), only while that id is not being synced: a sync
+        of it in flight read the source before the re-create, and its writes would land after ours, an
+        older version over a newer one (found by make chaos). LeaseHeld meanwhile: this sync comes back."""
+        name = self.connection.name
+        previous = self.state.destination_owner(name, "product", dest_id)
+        if previous in (None, current.source_id) or ("product", previous) in self._held:
+            self.state.claim_destination(name, "product", dest_id, current.source_id)
+            return
+        self.state.acquire(name, "product", previous, owner=self.owner, lease_s=self.lease_s)
+        try:
+            self.state.claim_destination(name, "product", dest_id, current.source_id)
+        finally:
+            self.state.release(name, "product", previous, owner=self.owner)
 
     def _write_parts(
         self,
