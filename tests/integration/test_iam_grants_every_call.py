@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 
+from bench import default_session
 from catalog_sync.store.state import StateStore
 from catalog_sync_local.demo.sample_events import webhook_event
 from catalog_sync_local.runtime.sandbox import Sandbox
@@ -62,8 +63,7 @@ def recorded_calls(box: Sandbox) -> Iterator[set[Call]]:
         for name in _resource_names(params):
             calls.add((current[-1], action, physical.get(name) or _by_suffix(physical, name)))
 
-    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-    assert session is not None
+    session = default_session()
     runtime.invoke = invoking  # type: ignore[method-assign]
     session.events.register("before-parameter-build", record, unique_id="iam-calls")
     try:

@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench import default_session
 from catalog_sync import services
 from catalog_sync.signatures import (
     sign_bigcommerce_legacy,
@@ -689,8 +690,7 @@ def test_a_warm_receiver_makes_two_aws_calls_per_accepted_webhook(box: Sandbox) 
     def count(model: Any, **_: Any) -> None:
         calls.append(f"{model.service_model.service_name}.{model.name}")
 
-    session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-    assert session is not None
+    session = default_session()
     session.events.register("before-call", count, unique_id="receiver-call-count")
     try:
         services.reset()  # clients are created from the session from here on, with the counter

@@ -10,7 +10,7 @@ answered with an older version than applied), not one that failed half-way."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -148,8 +148,6 @@ def test_a_stale_answer_from_the_source_covers_nothing(r: Rig) -> None:
     current = r.state.get(CONNECTION, "product", pid)
     assert current is not None and current.source_modified
     r.state.acquire(CONNECTION, "product", pid, owner="w", lease_s=60)
-    from dataclasses import replace
-
     r.state.commit(replace(current, source_modified="2099-01-01T00:00:00+00:00"), owner="w")
     r.clock.tick(CLOCK_SKEW_S + 1)
 
