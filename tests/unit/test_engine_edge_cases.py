@@ -118,6 +118,30 @@ def test_the_last_live_id_deleted_hides_the_product_even_if_a_dead_id_claimed_it
     assert (hidden["is_visible"], hidden["availability"]) == (False, "disabled")
 
 
+def test_a_product_the_sync_creates_is_owned_without_asking_who_owned_it(r: Rig) -> None:
+    """A product id the destination has just made cannot have had an owner: the claim reads no
+    ownership row for it (one DynamoDB read fewer per create). An adopted one is still asked about."""
+    owner_reads: list[str] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        if "#dest#" in params["Key"]["pk"]["S"]:
+            owner_reads.append(params["Key"]["pk"]["S"])
+
+    r.state.client.meta.events.register("provide-client-params.dynamodb.GetItem", record)
+    created = mug(r)
+    assert r.engine().sync(request(created["id"])).action == "created"
+    b_id = r.b_product("MUG")["id"]
+    assert owner_reads == []
+    assert r.state.destination_owner(CONNECTION, "product", b_id) == created["id"]
+
+    r.a.delete_product(created["id"])
+    again = mug(r, price=12)  # re-created with the same SKU: adopts B's product, owned by the old id
+    owner_reads.clear()
+    assert r.engine().sync(request(again["id"])).action == "updated"
+    assert owner_reads == [f"{CONNECTION}#product#dest#{b_id}"]
+    assert r.state.destination_owner(CONNECTION, "product", b_id) == again["id"]
+
+
 # --- a product deleted at the destination is created again --------------------------------------------
 
 

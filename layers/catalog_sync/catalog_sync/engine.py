@@ -223,7 +223,7 @@ class CatalogSync(EntitySync):
             hide = product.is_visible
             created = self._create_product(product, categories, brand, hidden=hide)
             dest_id = int(created["id"])
-            self._claim(dest_id, current)
+            self._claim(dest_id, current, new=not created.get("adopted"))
             self._written = ["fields", "variants", "images"]
             parts = parts_after_create(product, created, canonical_hash(hidden if hide else fields))
             # Mapped at once: should the commit never come (the lease lost after the writes landed),
@@ -253,13 +253,14 @@ class CatalogSync(EntitySync):
             raise
         parts["fields"] = digest
 
-    def _claim(self, dest_id: int, current: EntityState) -> None:
+    def _claim(self, dest_id: int, current: EntityState, *, new: bool = False) -> None:
         """Become the owner of a destination product this id created, adopted or restored. Taken from
         another source id (re-created with the same SKU), only while that id is not being synced: a sync
         of it in flight read the source before the re-create, and its writes would land after ours, an
-        older version over a newer one (found by make chaos). LeaseHeld meanwhile: this sync comes back."""
+        older version over a newer one (found by make chaos). LeaseHeld meanwhile: this sync comes back.
+        A product the destination has just made (`new`) had no owner to ask about."""
         name = self.connection.name
-        previous = self.state.destination_owner(name, "product", dest_id)
+        previous = None if new else self.state.destination_owner(name, "product", dest_id)
         if previous in (None, current.source_id) or ("product", previous) in self._held:
             self.state.claim_destination(name, "product", dest_id, current.source_id)
             return
