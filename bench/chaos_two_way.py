@@ -402,10 +402,10 @@ class SeedRun:
 
         for _ in range(MAX_RESOLVE_ATTEMPTS - 1):
             try:
-                return self.w.engine.resolve(source_id, name, take=take, value=value)
+                return self.w.engine.resolve(source_id, name, take=take, value=value).value
             except RetriableError:
                 self.tally.counts["resolves_retried"] += 1
-        return self.w.engine.resolve(source_id, name, take=take, value=value)
+        return self.w.engine.resolve(source_id, name, take=take, value=value).value
 
     # --- figures ------------------------------------------------------------------------------------
 

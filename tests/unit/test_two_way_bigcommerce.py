@@ -15,7 +15,7 @@ from catalog_sync.engine import CatalogSync
 from catalog_sync.errors import RetriableError
 from catalog_sync.store.conflicts import ConflictStore
 from catalog_sync.sync_request import SyncRequest
-from catalog_sync.two_way_sync import TwoWaySync
+from catalog_sync.two_way_sync import Resolution, TwoWaySync
 from catalog_sync.two_way_wiring import two_way_engine
 from tests.unit.test_engine_rig import CONNECTION, TABLE, Rig, endpoint, rig
 
@@ -173,7 +173,7 @@ def test_with_manual_the_field_is_held_until_resolved(r: Rig) -> None:
     assert (held.conflict_id, held.status, held.outcome) == (f"product/{a_id}/price", "open", "held")
     e.sync(from_b(b_id))  # still held: nobody decided
     assert r.a.get_product(a_id)["price"] == 11  # type: ignore[index]
-    assert e.resolve(a_id, "price", take="destination") == 13
+    assert e.resolve(a_id, "price", take="destination") == Resolution(13, ("source.price",))
     assert r.a.get_product(a_id)["price"] == r.b.get_product(b_id)["price"] == 13  # type: ignore[index]
     assert conflicts(r).count_open(CONNECTION) == 0
     [resolved] = conflicts(r).list(CONNECTION, include_settled=True)

@@ -247,9 +247,11 @@ class TwoWaySync(EntitySync):
 
     # --- a person's decision -----------------------------------------------------------------------
 
-    def resolve(self, source_id: int, field: str, *, take: Side | None = None, value: Any = None) -> Any:
+    def resolve(
+        self, source_id: int, field: str, *, take: Side | None = None, value: Any = None
+    ) -> Resolution:
         """Settle an open conflict: take one side's current value, or a given one; write it to the side(s)
-        that lack it, make it the base and close the conflict. The value written."""
+        that lack it, make it the base and close the conflict. The value chosen and where it was written."""
         if field not in self.rules:
             raise PermanentError(f"'{field}' is not a merged field of connection '{self.connection.name}'")
         if self.conflicts.get_open(self.connection.name, "product", source_id, field) is None:
@@ -282,7 +284,16 @@ class TwoWaySync(EntitySync):
         self.conflicts.close(
             self.connection.name, "product", source_id, field, outcome=take or "value", resolution=chosen
         )
-        return chosen
+        return Resolution(chosen, tuple(sorted(written)))
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A settled conflict: the value both sides now hold, and the writes that took it there
+    (`side.field`, e.g. "source.price"; none when both sides held it already)."""
+
+    value: Any
+    written: tuple[str, ...]
 
 
 def _combined(outcome: SyncOutcome, merged: OutcomeAction | None) -> SyncOutcome:

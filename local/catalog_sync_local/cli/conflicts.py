@@ -226,13 +226,11 @@ def resolve(
     services = stack_services(ops)
     try:
         engine = services.engine(name, owner=f"catalog-sync-cli-{uuid.uuid4().hex[:12]}", deadline=None)
-        chosen = engine.resolve(source_id, field, take=take, value=value)
+        resolution = engine.resolve(source_id, field, take=take, value=value)
     except CatalogSyncError as exc:  # settled meanwhile, a side gone, the entity busy (its lease held)
         raise ConflictsError(f"{conflict_id} not resolved: {exc}") from None
-    written = sorted(
-        {f for change in services.changes.recorded if change.source_id == source_id for f in change.fields}
-    )
-    return {"id": conflict_id, "value": chosen, "took": take or "value", "written": written}
+    took = take or "value"
+    return {"id": conflict_id, "value": resolution.value, "took": took, "written": list(resolution.written)}
 
 
 # --- commands -----------------------------------------------------------------------------------------
