@@ -15,6 +15,8 @@ After the faults stop: one pull and one full sync (the safety nets), then the ch
 - stale_overwrites: writes at B of an older version of a product than one already written (write log);
 - lost_events: stored events that ended neither processed (or ignored) nor in the DLQ;
 - dlq: messages in the DLQ (what nothing can fix; expected none).
+Reported too: how every stored event ended (`event_outcomes`; `covered`: acknowledged unsynced because a
+complete sync of its entity, leased after it was queued, had done its work).
 Usage: python -m bench.chaos [seeds] [changes per seed] [--jobs N] [--progress FILE]. Writes
 bench/chaos.json. A seed's stack mostly waits (visibility timeouts, lease expiries, backoffs, the
 merchant's pacing), so two seeds at once on two cores take about the time of one.
@@ -76,6 +78,7 @@ SUMMED = (
     "writes",
     "retries",
     "lease_conflicts",
+    "covered",
     "stale_overwrites",
     "lost_events",
     "dlq",
@@ -156,7 +159,10 @@ def run_seed(
                 merchant.close()
         dlq = box.queue_depth("SyncDeadLetterQueue")
         parked = dead_letters(box)
-        unfinished = [e for e in box.events() if e["status"] not in ("processed", "ignored")]
+        events = box.events()
+        unfinished = [e for e in events if e["status"] not in ("processed", "ignored")]
+        # How each stored event ended: "covered" = acknowledged because a later complete sync did it.
+        outcomes = Counter(str(e.get("outcome") or e["status"]) for e in events)
         consumer = box.runtime.pool(CONSUMER).stats if isinstance(box.runtime, ProcessRuntime) else None
         deliveries = sum(d.attempts for d in merchant.a.deliveries) + merchant.counts["replayed"]
         b_writes = sum(1 for r in merchant.b.request_log if r.method != "GET" and r.status < 300)
@@ -173,6 +179,8 @@ def run_seed(
         "retries": sum(n for key, n in logged.items() if key.startswith("sync failed/")),
         "lease_conflicts": logged["sync failed/lease_held"],
         "failed_by_error": _by_error(logged),
+        "event_outcomes": dict(sorted(outcomes.items())),
+        "covered": outcomes["covered"],
         "stale_overwrites": len(writes.stale),
         "stale_examples": writes.stale[:5],
         "lost_events": max(0, len(unfinished) - dlq),
@@ -346,6 +354,7 @@ def _seed_line(result: dict[str, Any]) -> str:
         f"seed {result['seed']}: converged={result['converged']} stale={result['stale_overwrites']} "
         f"lost={result['lost_events']} dlq={result['dlq']} kills={result['kills']} "
         f"peak={result['peak_consumers']} lease_conflicts={result['lease_conflicts']} "
+        f"covered={result.get('covered', 0)} "
         f"converge={result['converge_s']}s seed={result['seed_s']}s"
     )
 
