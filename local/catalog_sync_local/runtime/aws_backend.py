@@ -102,6 +102,9 @@ class MotoServer:
         )
         from werkzeug.serving import make_server
 
+        from catalog_sync_local.runtime import moto_sqs
+
+        moto_sqs.install()  # a receive linear in the queue's backlog, not quadratic
         # werkzeug logs every request to stderr unless its logger is told otherwise.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)

@@ -91,6 +91,9 @@ def serve(fd: int, *, faults: bool = False) -> None:
     )
     from werkzeug.serving import make_server
 
+    from catalog_sync_local.runtime import moto_sqs
+
+    moto_sqs.install()  # a receive linear in the queue's backlog, not quadratic
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     listening = socket.socket(fileno=fd)
     host, port = listening.getsockname()[:2]
