@@ -17,7 +17,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,32 @@ class AwsPortUnavailable(LocalStackError):
     pass
 
 
+def moto_server(host: str, port: int, fd: int, wrap: Callable[[Any], Any] | None = None) -> Any:
+    """moto's threaded werkzeug server on the socket `fd` (bound by the caller), its WSGI app wrapped by
+    `wrap` if given; both local servers are this one."""
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from catalog_sync_local.runtime import moto_sqs
+
+    moto_sqs.install()  # a receive linear in the queue's backlog, not quadratic
+    # werkzeug logs every request to stderr unless its logger is told otherwise.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    return make_server(
+        host,
+        port,
+        wrap(app) if wrap else app,
+        threaded=True,
+        request_handler=MotoRequestHandler,
+        fd=fd,
+    )
+
+
 class MotoServer:
     """moto in server mode on 127.0.0.1, served by a thread of this process (port 0: any free port).
 
@@ -95,28 +121,8 @@ class MotoServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> AwsBackend:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        from catalog_sync_local.runtime import moto_sqs
-
-        moto_sqs.install()  # a receive linear in the queue's backlog, not quadratic
-        # werkzeug logs every request to stderr unless its logger is told otherwise.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        app = DomainDispatcherApplication(create_backend_app)
         with listening_socket(self.port) as listening:  # werkzeug keeps a duplicate of it
-            self._server = make_server(
-                "127.0.0.1",
-                self.port,
-                app,
-                threaded=True,
-                request_handler=MotoRequestHandler,
-                fd=listening.fileno(),
-            )
+            self._server = moto_server("127.0.0.1", self.port, listening.fileno())
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
         self._thread.start()
         host, port = self._server.server_address[:2]

@@ -13,15 +13,13 @@ process stops when its stdin closes, so it never outlives the process that start
 
 from __future__ import annotations
 
-import logging
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from typing import Any
 
-from catalog_sync_local.runtime.aws_backend import REGION, AwsBackend, listening_socket
+from catalog_sync_local.runtime.aws_backend import REGION, AwsBackend, listening_socket, moto_server
 
 READY = "ready"
 START_TIMEOUT_S = 60.0
@@ -84,32 +82,14 @@ class MotoServerProcess:
 
 
 def serve(fd: int, *, faults: bool = False) -> None:
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import make_server
-
-    from catalog_sync_local.runtime import moto_sqs
-
-    moto_sqs.install()  # a receive linear in the queue's backlog, not quadratic
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     listening = socket.socket(fileno=fd)
     host, port = listening.getsockname()[:2]
-    app: Any = DomainDispatcherApplication(create_backend_app)
+    wrap = None
     if faults:  # make chaos only: local start's server neither imports nor wraps anything more
         from catalog_sync_local.runtime.aws_faults import FaultInjection
 
-        app = FaultInjection(app)
-    server = make_server(
-        host,
-        port,
-        app,
-        threaded=True,
-        request_handler=MotoRequestHandler,
-        fd=fd,
-    )
+        wrap = FaultInjection
+    server = moto_server(host, port, fd, wrap)
     listening.close()  # werkzeug serves a duplicate of it
 
     def stop_when_the_parent_goes() -> None:
